@@ -1,0 +1,681 @@
+/* config.c -- reading egressd.yaml with libyaml
+ *
+ * parse (libyaml document) -> walk every key against the tables below ->
+ * validate -> normalise.  Every error names file, line and key.  Scalar
+ * keys are described once in `scalars[]` (name, type, default), so the
+ * defaults, -t and man/egressd.yaml.5 agree; keys holding lists or maps
+ * have a handler in `complex[]`.
+ */
+#include "autoconf.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <yaml.h>
+
+#include "resolver/config.h"
+
+#define CFG_MAX_LISTEN	64
+#define CFG_MAX_LIST	100000	/* entries in any one list */
+
+struct parse {
+	const char *file;
+	char *dir;		/* for relative paths */
+	struct config *c;
+	yaml_document_t doc;
+	char *err;
+	size_t errlen;
+};
+
+enum ktype { K_BOOL, K_PATH, K_UINT, K_MS, K_SIZE };
+
+struct scalar_key {
+	const char *name;
+	enum ktype type;
+	size_t off;
+	const char *def;	/* NULL: no default */
+	unsigned long long min, max;
+};
+
+#define OFF(f) offsetof(struct config, f)
+static const struct scalar_key scalars[] = {
+	{ "server.tcp-idle-timeout", K_MS, OFF(tcp_idle_ms), "10s", 100, 3600000 },
+	{ "server.tcp-max-connections", K_UINT, OFF(tcp_max_conns), "1024", 1, 1000000 },
+	{ "server.tcp-max-pipelined", K_UINT, OFF(tcp_max_pipelined), "100", 1, 65535 },
+	{ "server.max-queries", K_UINT, OFF(max_inflight), "10000", 16, 10000000 },
+	{ "resolution.dnssec", K_BOOL, OFF(dnssec), "yes", 0, 1 },
+	{ "resolution.trust-anchor", K_PATH, OFF(trust_anchor), "/usr/share/dns/root.key", 0, 0 },
+	{ "resolution.root-hints", K_PATH, OFF(root_hints), NULL, 0, 0 },
+	{ "resolution.cache-size", K_SIZE, OFF(cache_size), "64m", 1u << 20, 1ull << 40 },
+	{ "resolution.query-timeout", K_MS, OFF(query_timeout_ms), "10s", 500, 120000 },
+};
+#undef OFF
+
+static const char *const sections[] = { "server", "resolution" };
+
+static int
+fail(struct parse *ps, const yaml_node_t *n, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static int
+fail(struct parse *ps, const yaml_node_t *n, const char *key,
+    const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n)
+		snprintf(ps->err, ps->errlen, "%s:%lu: %s: %s", ps->file,
+		    (unsigned long)n->start_mark.line + 1, key, msg);
+	else
+		snprintf(ps->err, ps->errlen, "%s: %s: %s", ps->file, key, msg);
+	return -EG_ECONFIG;
+}
+
+static const char *
+scalar(const yaml_node_t *n)
+{
+	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static int
+line_of(const yaml_node_t *n)
+{
+	return (int)n->start_mark.line + 1;
+}
+
+static int
+parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on" };
+	static const char *const no[] = { "no", "false", "off" };
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcasecmp(s, yes[i]) == 0)
+			return *out = true, 0;
+		if (strcasecmp(s, no[i]) == 0)
+			return *out = false, 0;
+	}
+	return -EINVAL;
+}
+
+/* "123" with an optional unit from units[]; *out in the base unit. */
+static int
+parse_number(const char *s, const char *const *units, const unsigned long long *mult,
+    size_t nunits, unsigned long long *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	for (size_t i = 0; i < nunits; i++) {
+		if (strcasecmp(end, units[i]) == 0) {
+			if (mult[i] && v > ULLONG_MAX / mult[i])
+				return -EINVAL;
+			*out = v * mult[i];
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static char *
+make_path(struct parse *ps, const char *s)
+{
+	char *p;
+
+	if (s[0] == '/' || ps->dir == NULL)
+		return strdup(s);
+	if (asprintf(&p, "%s/%s", ps->dir, s) < 0)
+		return NULL;
+	return p;
+}
+
+static int
+set_scalar(struct parse *ps, const struct scalar_key *k, const char *s,
+    const yaml_node_t *n)
+{
+	static const char *const ms_units[] = { "", "ms", "s", "m", "h" };
+	static const unsigned long long ms_mult[] = { 1000, 1, 1000, 60000, 3600000 };
+	static const char *const size_units[] = { "", "k", "m", "g" };
+	static const unsigned long long size_mult[] = { 1, 1u << 10, 1u << 20, 1u << 30 };
+	char *base = (char *)ps->c + k->off;
+	unsigned long long v = 0;
+	int r = 0;
+
+	switch (k->type) {
+	case K_BOOL:
+		if (parse_bool(s, (bool *)base) != 0)
+			return fail(ps, n, k->name, "\"%s\" is not yes or no", s);
+		return 0;
+	case K_PATH:
+		free(*(char **)base);
+		if ((*(char **)base = make_path(ps, s)) == NULL)
+			return -ENOMEM;
+		return 0;
+	case K_UINT:
+		r = parse_number(s, size_units, size_mult, 1, &v);
+		break;
+	case K_MS:
+		r = parse_number(s, ms_units, ms_mult, 5, &v);
+		break;
+	case K_SIZE:
+		r = parse_number(s, size_units, size_mult, 4, &v);
+		break;
+	}
+	if (r != 0)
+		return fail(ps, n, k->name, "\"%s\" is not a %s", s,
+		    k->type == K_MS ? "duration (10s, 500ms, 2m)" :
+		    k->type == K_SIZE ? "size (512k, 64m, 1g)" : "number");
+	if (v < k->min || v > k->max)
+		return fail(ps, n, k->name, "%s is out of range (%llu..%llu%s)",
+		    s, k->min, k->max, k->type == K_MS ? " ms" :
+		    k->type == K_SIZE ? " bytes" : "");
+	if (k->type == K_SIZE)
+		*(uint64_t *)base = v;
+	else
+		*(unsigned *)base = (unsigned)v;
+	return 0;
+}
+
+int
+config_parse_sockaddr(const char *text, uint16_t defport,
+    struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port = NULL, *h = text, *hend;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+	unsigned long p = defport;
+
+	if (text[0] == '[') {
+		h = text + 1;
+		if ((hend = strchr(h, ']')) == NULL)
+			return -EINVAL;
+		if (hend[1] == ':')
+			port = hend + 2;
+		else if (hend[1] != '\0')
+			return -EINVAL;
+	} else if ((hend = strchr(text, '@')) != NULL) {
+		port = hend + 1;
+	} else if ((hend = strchr(text, ':')) != NULL && strchr(hend + 1, ':') == NULL) {
+		port = hend + 1;	/* one colon: IPv4:PORT */
+	} else
+		hend = text + strlen(text);
+	if ((size_t)(hend - h) >= sizeof(host) || hend == h)
+		return -EINVAL;
+	memcpy(host, h, (size_t)(hend - h));
+	host[hend - h] = '\0';
+	if (port) {
+		char *end;
+
+		p = strtoul(port, &end, 10);
+		if (*port == '\0' || *end != '\0' || p == 0 || p > 65535)
+			return -EINVAL;
+	}
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)p);
+		*len = sizeof(*s4);
+	} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)p);
+		*len = sizeof(*s6);
+	} else
+		return -EINVAL;
+	return 0;
+}
+
+/* Iterate a mapping's pairs; refuse duplicate keys, which libyaml allows. */
+typedef int pair_fn(struct parse *ps, const char *key, yaml_node_t *k,
+    yaml_node_t *v, void *arg);
+
+static int
+for_pairs(struct parse *ps, yaml_node_t *map, const char *where, pair_fn *fn,
+    void *arg)
+{
+	yaml_node_pair_t *p, *q;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(ps, map, where, "expected a mapping (key: value)");
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = yaml_document_get_node(&ps->doc, p->key);
+		yaml_node_t *v = yaml_document_get_node(&ps->doc, p->value);
+		const char *ks = k ? scalar(k) : NULL;
+		int r;
+
+		if (ks == NULL || v == NULL)
+			return fail(ps, k, where, "keys must be plain words");
+		for (q = map->data.mapping.pairs.start; q < p; q++) {
+			const char *prev = scalar(yaml_document_get_node(&ps->doc, q->key));
+			if (prev && strcmp(prev, ks) == 0)
+				return fail(ps, k, ks, "given twice");
+		}
+		if ((r = fn(ps, ks, k, v, arg)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A sequence's items, checked against a bound. */
+static int
+seq_items(struct parse *ps, yaml_node_t *n, const char *key,
+    yaml_node_item_t **start, size_t *count)
+{
+	if (n->type != YAML_SEQUENCE_NODE)
+		return fail(ps, n, key, "expected a list");
+	*start = n->data.sequence.items.start;
+	*count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	if (*count > CFG_MAX_LIST)
+		return fail(ps, n, key, "more than %d entries", CFG_MAX_LIST);
+	return 0;
+}
+
+struct listen_tmp {
+	const char *transport, *address;
+	yaml_node_t *tnode, *anode;
+};
+
+static int
+listen_pair(struct parse *ps, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct listen_tmp *t = arg;
+	char name[64];
+
+	snprintf(name, sizeof(name), "server.listen.%s", key);
+	if (scalar(v) == NULL)
+		return fail(ps, v, name, "expected a single value");
+	if (strcmp(key, "transport") == 0)
+		t->transport = scalar(v), t->tnode = v;
+	else if (strcmp(key, "address") == 0)
+		t->address = scalar(v), t->anode = v;
+	else
+		return fail(ps, k, name, "unknown key");
+	return 0;
+}
+
+static int
+do_listen(struct parse *ps, yaml_node_t *n, const char *key)
+{
+	yaml_node_item_t *it;
+	size_t cnt;
+	int r;
+
+	if ((r = seq_items(ps, n, key, &it, &cnt)) != 0)
+		return r;
+	if (cnt > CFG_MAX_LISTEN)
+		return fail(ps, n, key, "more than %d listeners", CFG_MAX_LISTEN);
+	if ((ps->c->listen = calloc(cnt ? cnt : 1, sizeof(*ps->c->listen))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < cnt; i++) {
+		yaml_node_t *e = yaml_document_get_node(&ps->doc, it[i]);
+		struct listen_cfg *l = &ps->c->listen[ps->c->n_listen];
+		struct listen_tmp t = { 0 };
+
+		if ((r = for_pairs(ps, e, key, listen_pair, &t)) != 0)
+			return r;
+		if (t.transport == NULL)
+			return fail(ps, e, "server.listen.transport", "missing");
+		if (strcmp(t.transport, "dns") != 0)
+			return fail(ps, t.tnode, "server.listen.transport",
+			    "\"%s\" is not supported (this version serves: dns)",
+			    t.transport);
+		if (t.address == NULL)
+			return fail(ps, e, "server.listen.address", "missing");
+		if (config_parse_sockaddr(t.address, 53, &l->ss, &l->sslen) != 0)
+			return fail(ps, t.anode, "server.listen.address",
+			    "\"%s\" is not ADDRESS[:PORT] ([IPv6]:PORT for IPv6)",
+			    t.address);
+		l->kind = LISTEN_DNS;
+		l->line = line_of(e);
+		if ((l->text = strdup(t.address)) == NULL)
+			return -ENOMEM;
+		ps->c->n_listen++;
+	}
+	return 0;
+}
+
+static int
+do_forward(struct parse *ps, yaml_node_t *n, const char *key)
+{
+	yaml_node_item_t *it;
+	size_t cnt;
+	int r;
+
+	if ((r = seq_items(ps, n, key, &it, &cnt)) != 0)
+		return r;
+	if ((ps->c->forward = calloc(cnt ? cnt : 1, sizeof(char *))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < cnt; i++) {
+		yaml_node_t *e = yaml_document_get_node(&ps->doc, it[i]);
+		struct sockaddr_storage ss;
+		socklen_t len;
+		const char *s = scalar(e);
+
+		char host[INET6_ADDRSTRLEN], *norm;
+		const void *a;
+		uint16_t port;
+
+		if (s == NULL || config_parse_sockaddr(s, 53, &ss, &len) != 0)
+			return fail(ps, e, key, "\"%s\" is not ADDRESS[@PORT]",
+			    s ? s : "(not a value)");
+		/* libunbound wants ADDRESS@PORT */
+		if (ss.ss_family == AF_INET) {
+			a = &((struct sockaddr_in *)&ss)->sin_addr;
+			port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+		} else {
+			a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+			port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+		}
+		inet_ntop(ss.ss_family, a, host, sizeof(host));
+		if (asprintf(&norm, "%s@%u", host, port) < 0)
+			return -ENOMEM;
+		ps->c->forward[ps->c->n_forward++] = norm;
+	}
+	return 0;
+}
+
+static int
+ub_pair(struct parse *ps, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct kv *kv = &ps->c->ub_opts[ps->c->n_ub_opts];
+	char name[128];
+
+	snprintf(name, sizeof(name), "resolution.unbound-options.%s", key);
+	if (scalar(v) == NULL)
+		return fail(ps, v, name, "expected a single value");
+	if (strchr(key, ':') || strlen(key) > 64)
+		return fail(ps, k, name, "write the option name without the colon");
+	kv->line = line_of(k);
+	if ((kv->key = strdup(key)) == NULL || (kv->value = strdup(scalar(v))) == NULL)
+		return -ENOMEM;
+	ps->c->n_ub_opts++;
+	return 0;
+}
+
+static int
+do_unbound_options(struct parse *ps, yaml_node_t *n, const char *key)
+{
+	size_t cnt;
+
+	if (n->type != YAML_MAPPING_NODE)
+		return fail(ps, n, key, "expected a mapping of libunbound options");
+	cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	if ((ps->c->ub_opts = calloc(cnt ? cnt : 1, sizeof(struct kv))) == NULL)
+		return -ENOMEM;
+	return for_pairs(ps, n, key, ub_pair, NULL);
+}
+
+struct tenant_tmp {
+	yaml_node_t *name, *networks;
+};
+
+static int
+tenant_pair(struct parse *ps, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	struct tenant_tmp *t = arg;
+
+	if (strcmp(key, "name") == 0)
+		t->name = v;
+	else if (strcmp(key, "networks") == 0)
+		t->networks = v;
+	else {
+		char name[64];
+		snprintf(name, sizeof(name), "tenants.%s", key);
+		return fail(ps, k, name, "unknown key");
+	}
+	return 0;
+}
+
+static int
+add_networks(struct parse *ps, yaml_node_t *n, uint32_t tenant)
+{
+	struct tenants *t = &ps->c->tenants;
+	yaml_node_item_t *it;
+	size_t cnt;
+	int r;
+
+	if ((r = seq_items(ps, n, "tenants.networks", &it, &cnt)) != 0)
+		return r;
+	if (cnt > CFG_MAX_LIST - t->n_nets)
+		return fail(ps, n, "tenants.networks", "too many networks");
+	{
+		struct tenant_net *nn = realloc(t->nets, (t->n_nets + cnt + 1) * sizeof(*nn));
+		if (nn == NULL)
+			return -ENOMEM;
+		t->nets = nn;
+	}
+	for (size_t i = 0; i < cnt; i++) {
+		yaml_node_t *e = yaml_document_get_node(&ps->doc, it[i]);
+		struct tenant_net *net = &t->nets[t->n_nets];
+		const char *why = "expected ADDRESS/LENGTH";
+
+		if (scalar(e) == NULL || tenant_net_parse(scalar(e), net, &why) != 0)
+			return fail(ps, e, "tenants.networks", "\"%s\": %s",
+			    scalar(e) ? scalar(e) : "", why);
+		for (size_t j = 0; j < t->n_nets; j++) {
+			if (t->nets[j].family == net->family &&
+			    t->nets[j].plen == net->plen &&
+			    memcmp(t->nets[j].addr, net->addr, 16) == 0)
+				return fail(ps, e, "tenants.networks",
+				    "\"%s\" already belongs to tenant %s", scalar(e),
+				    t->v[t->nets[j].tenant].name);
+		}
+		net->tenant = tenant;
+		t->n_nets++;
+	}
+	return 0;
+}
+
+static int
+do_tenants(struct parse *ps, yaml_node_t *n, const char *key)
+{
+	struct tenants *t = &ps->c->tenants;
+	yaml_node_item_t *it;
+	size_t cnt;
+	int r;
+
+	if ((r = seq_items(ps, n, key, &it, &cnt)) != 0)
+		return r;
+	if ((t->v = calloc(cnt ? cnt : 1, sizeof(*t->v))) == NULL)
+		return -ENOMEM;
+	for (size_t i = 0; i < cnt; i++) {
+		yaml_node_t *e = yaml_document_get_node(&ps->doc, it[i]);
+		struct tenant_tmp tt = { 0 };
+		const char *name;
+
+		if ((r = for_pairs(ps, e, key, tenant_pair, &tt)) != 0)
+			return r;
+		if (tt.name == NULL || (name = scalar(tt.name)) == NULL || !*name)
+			return fail(ps, e, "tenants.name", "every tenant needs a name");
+		for (size_t j = 0; j < t->n; j++)
+			if (strcmp(t->v[j].name, name) == 0)
+				return fail(ps, tt.name, "tenants.name",
+				    "tenant \"%s\" is defined twice", name);
+		if ((t->v[t->n].name = strdup(name)) == NULL)
+			return -ENOMEM;
+		t->v[t->n].line = line_of(e);
+		t->n++;
+		if (tt.networks == NULL)
+			return fail(ps, e, "tenants.networks",
+			    "tenant \"%s\" has no networks", name);
+		if ((r = add_networks(ps, tt.networks, (uint32_t)(t->n - 1))) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(struct parse *, yaml_node_t *, const char *);
+} complex[] = {
+	{ "server.listen", do_listen },
+	{ "resolution.forward", do_forward },
+	{ "resolution.unbound-options", do_unbound_options },
+	{ "tenants", do_tenants },
+};
+
+static int
+top_pair(struct parse *ps, const char *key, yaml_node_t *k, yaml_node_t *v,
+    void *arg)
+{
+	const char *prefix = arg;
+	char name[128];
+
+	snprintf(name, sizeof(name), "%s%s%s", prefix ? prefix : "",
+	    prefix ? "." : "", key);
+	for (size_t i = 0; !prefix && i < sizeof(sections) / sizeof(*sections); i++)
+		if (strcmp(name, sections[i]) == 0)
+			return for_pairs(ps, v, sections[i], top_pair, (void *)sections[i]);
+	for (size_t i = 0; i < sizeof(scalars) / sizeof(*scalars); i++) {
+		if (strcmp(name, scalars[i].name) != 0)
+			continue;
+		if (scalar(v) == NULL)
+			return fail(ps, v, name, "expected a single value");
+		return set_scalar(ps, &scalars[i], scalar(v), v);
+	}
+	for (size_t i = 0; i < sizeof(complex) / sizeof(*complex); i++)
+		if (strcmp(name, complex[i].name) == 0)
+			return complex[i].fn(ps, v, name);
+	return fail(ps, k, name, "unknown key");
+}
+
+static int
+check_file(struct parse *ps, const char *key, const char *path)
+{
+	if (path && access(path, R_OK) != 0)
+		return fail(ps, NULL, key, "cannot read %s: %s", path, strerror(errno));
+	return 0;
+}
+
+static int
+validate(struct parse *ps)
+{
+	struct config *c = ps->c;
+	int r;
+
+	if (c->n_listen == 0)
+		return fail(ps, NULL, "server.listen", "no listener configured");
+	if (c->tenants.n == 0)
+		return fail(ps, NULL, "tenants",
+		    "no tenants: every client would be refused");
+	if (c->root_hints && c->n_forward)
+		return fail(ps, NULL, "resolution.forward",
+		    "give either root-hints or forward, not both");
+	if (c->dnssec && (r = check_file(ps, "resolution.trust-anchor", c->trust_anchor)))
+		return r;
+	if ((r = check_file(ps, "resolution.root-hints", c->root_hints)) != 0)
+		return r;
+	tenants_finish(&c->tenants);
+	return 0;
+}
+
+static int
+load_document(struct parse *ps, FILE *f)
+{
+	yaml_parser_t parser;
+	yaml_node_t *root;
+	int r = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &ps->doc)) {
+		snprintf(ps->err, ps->errlen, "%s:%lu: YAML: %s%s%s", ps->file,
+		    (unsigned long)parser.problem_mark.line + 1,
+		    parser.problem ? parser.problem : "syntax error",
+		    parser.context ? " " : "", parser.context ? parser.context : "");
+		yaml_parser_delete(&parser);
+		return -EG_ECONFIG;
+	}
+	yaml_parser_delete(&parser);
+	if ((root = yaml_document_get_root_node(&ps->doc)) == NULL)
+		r = fail(ps, NULL, "(document)", "the file is empty");
+	else
+		r = for_pairs(ps, root, "(document)", top_pair, NULL);
+	yaml_document_delete(&ps->doc);
+	return r;
+}
+
+int
+config_load(const char *path, struct config **out, char *err, size_t errlen)
+{
+	struct parse ps = { .file = path, .err = err, .errlen = errlen };
+	const char *slash;
+	FILE *f;
+	int r;
+
+	if ((ps.c = calloc(1, sizeof(*ps.c))) == NULL)
+		return -ENOMEM;
+	if ((ps.c->path = strdup(path)) == NULL) {
+		free(ps.c);
+		return -ENOMEM;
+	}
+	if ((slash = strrchr(path, '/')) != NULL)
+		ps.dir = strndup(path, (size_t)(slash - path ? slash - path : 1));
+	for (size_t i = 0; i < sizeof(scalars) / sizeof(*scalars); i++)
+		if (scalars[i].def && (r = set_scalar(&ps, &scalars[i], scalars[i].def, NULL)) != 0)
+			goto out;
+	if ((f = fopen(path, "r")) == NULL) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	r = load_document(&ps, f);
+	fclose(f);
+	if (r == 0)
+		r = validate(&ps);
+out:
+	if (r == -ENOMEM)
+		snprintf(err, errlen, "%s: out of memory", path);
+	free(ps.dir);
+	if (r != 0) {
+		config_free(ps.c);
+		return r;
+	}
+	*out = ps.c;
+	return 0;
+}
+
+void
+config_free(struct config *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n_listen; i++)
+		free(c->listen[i].text);
+	free(c->listen);
+	for (size_t i = 0; i < c->n_forward; i++)
+		free(c->forward[i]);
+	free(c->forward);
+	for (size_t i = 0; i < c->n_ub_opts; i++) {
+		free(c->ub_opts[i].key);
+		free(c->ub_opts[i].value);
+	}
+	free(c->ub_opts);
+	tenants_deinit(&c->tenants);
+	free(c->trust_anchor);
+	free(c->root_hints);
+	free(c->path);
+	free(c);
+}

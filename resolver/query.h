@@ -1,0 +1,69 @@
+/* query.h -- one client query from bytes in to bytes out: the pipeline */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "resolver/packet.h"
+#include "resolver/recurse.h"
+
+struct worker;
+struct query;
+struct tenant;
+
+enum transport { TRANSPORT_UDP, TRANSPORT_TCP };
+
+#define QUERY_MAX_WIRE	65535
+
+/** What a transport does with the answer.  ans == NULL: say nothing.
+ * Called at most once per query, only while q->tctx is not NULL. */
+struct query_ops {
+	void (*send)(struct query *q, const uint8_t *ans, size_t len);
+};
+
+struct query {
+	struct worker *w;
+	const struct query_ops *ops;
+	void *tctx;		/* transport's; set to NULL when it goes away */
+	enum transport transport;
+	struct sockaddr_storage client;
+	socklen_t client_len;
+	struct sockaddr_storage local;	/* UDP: where it arrived, for the reply */
+	size_t max_answer;	/* UDP: client's EDNS size (capped); TCP: 65535 */
+	struct pkt_query pq;
+	const struct tenant *tenant;
+	struct recurse_req req;
+	struct timespec start;
+	bool answered;		/* already answered (timed out); awaiting upstream */
+	TAILQ_ENTRY(query) wentry;	/* worker's in-flight list, oldest first */
+	TAILQ_ENTRY(query) tentry;	/* transport's list (TCP connection) */
+	size_t wirelen;
+	uint8_t wire[];
+};
+
+TAILQ_HEAD(query_list, query);
+
+/**
+ * Copy a received packet into a new query.  The transport fills
+ * ops/tctx/local afterwards and calls query_start().
+ * \return the query (freed by the pipeline once answered), or NULL.
+ */
+struct query *query_new(struct worker *w, enum transport t,
+    const struct sockaddr *client, socklen_t client_len, const uint8_t *wire,
+    size_t len);
+
+/** Run the pipeline.  The answer goes to q->ops->send, now or later;
+ * the caller must not touch q after this call. */
+void query_start(struct query *q);
+
+/** Answer SERVFAIL to a waiting query that took too long and move it to
+ * the worker's orphans: its upstream resolve still completes (and frees
+ * it) later. */
+void query_expire(struct query *q);
+
+/** Free every query of a worker list (at exit, once libunbound is gone). */
+void query_free_all(struct query_list *list);
