@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <yaml.h>
@@ -25,15 +26,6 @@
 
 #define CFG_MAX_LISTEN	64
 #define CFG_MAX_LIST	100000	/* entries in any one list */
-
-struct parse {
-	const char *file;
-	char *dir;		/* for relative paths */
-	struct config *c;
-	yaml_document_t doc;
-	char *err;
-	size_t errlen;
-};
 
 enum ktype { K_BOOL, K_PATH, K_UINT, K_MS, K_SIZE };
 
@@ -59,6 +51,19 @@ static const struct scalar_key scalars[] = {
 };
 #undef OFF
 
+#define N_SCALARS	(sizeof(scalars) / sizeof(*scalars))
+
+struct parse {
+	const char *file;
+	char *dir;		/* for relative paths */
+	struct config *c;
+	yaml_document_t doc;
+	char *err;
+	size_t errlen;
+	int key_line[N_SCALARS];	/* where each scalar key was set */
+	int forward_line;
+};
+
 static const char *const sections[] = { "server", "resolution" };
 
 static int
@@ -66,21 +71,58 @@ fail(struct parse *ps, const yaml_node_t *n, const char *key,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 static int
-fail(struct parse *ps, const yaml_node_t *n, const char *key,
-    const char *fmt, ...)
+vfail_line(struct parse *ps, int line, const char *key, const char *fmt,
+    va_list ap)
 {
 	char msg[512];
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (n)
-		snprintf(ps->err, ps->errlen, "%s:%lu: %s: %s", ps->file,
-		    (unsigned long)n->start_mark.line + 1, key, msg);
+	if (line > 0)
+		snprintf(ps->err, ps->errlen, "%s:%d: %s: %s", ps->file, line,
+		    key, msg);
 	else
 		snprintf(ps->err, ps->errlen, "%s: %s: %s", ps->file, key, msg);
 	return -EG_ECONFIG;
+}
+
+static int
+fail(struct parse *ps, const yaml_node_t *n, const char *key,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail_line(ps, n ? (int)n->start_mark.line + 1 : 0, key, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* For checks made after parsing: the line where the key was given, if it
+ * was (0 for a default). */
+static int
+fail_line(struct parse *ps, int line, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+fail_line(struct parse *ps, int line, const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vfail_line(ps, line, key, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int
+scalar_line(const struct parse *ps, const char *key)
+{
+	for (size_t i = 0; i < N_SCALARS; i++)
+		if (strcmp(scalars[i].name, key) == 0)
+			return ps->key_line[i];
+	return 0;
 }
 
 static const char *
@@ -165,6 +207,8 @@ set_scalar(struct parse *ps, const struct scalar_key *k, const char *s,
 			return fail(ps, n, k->name, "\"%s\" is not yes or no", s);
 		return 0;
 	case K_PATH:
+		if (*s == '\0')
+			return fail(ps, n, k->name, "empty path");
 		free(*(char **)base);
 		if ((*(char **)base = make_path(ps, s)) == NULL)
 			return -ENOMEM;
@@ -542,6 +586,8 @@ top_pair(struct parse *ps, const char *key, yaml_node_t *k, yaml_node_t *v,
 	const char *prefix = arg;
 	char name[128];
 
+	if (strchr(key, '.'))	/* "server.listen:" is not a way to nest */
+		return fail(ps, k, key, "unknown key");
 	snprintf(name, sizeof(name), "%s%s%s", prefix ? prefix : "",
 	    prefix ? "." : "", key);
 	for (size_t i = 0; !prefix && i < sizeof(sections) / sizeof(*sections); i++)
@@ -552,19 +598,32 @@ top_pair(struct parse *ps, const char *key, yaml_node_t *k, yaml_node_t *v,
 			continue;
 		if (scalar(v) == NULL)
 			return fail(ps, v, name, "expected a single value");
+		ps->key_line[i] = line_of(k);
 		return set_scalar(ps, &scalars[i], scalar(v), v);
 	}
-	for (size_t i = 0; i < sizeof(complex) / sizeof(*complex); i++)
-		if (strcmp(name, complex[i].name) == 0)
-			return complex[i].fn(ps, v, name);
+	for (size_t i = 0; i < sizeof(complex) / sizeof(*complex); i++) {
+		if (strcmp(name, complex[i].name) != 0)
+			continue;
+		if (strcmp(name, "resolution.forward") == 0)
+			ps->forward_line = line_of(k);
+		return complex[i].fn(ps, v, name);
+	}
 	return fail(ps, k, name, "unknown key");
 }
 
 static int
 check_file(struct parse *ps, const char *key, const char *path)
 {
-	if (path && access(path, R_OK) != 0)
-		return fail(ps, NULL, key, "cannot read %s: %s", path, strerror(errno));
+	struct stat st;
+
+	if (path == NULL)
+		return 0;
+	if (access(path, R_OK) != 0)
+		return fail_line(ps, scalar_line(ps, key), key, "cannot read %s: %s",
+		    path, strerror(errno));
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return fail_line(ps, scalar_line(ps, key), key,
+		    "%s is not a regular file", path);
 	return 0;
 }
 
@@ -580,7 +639,7 @@ validate(struct parse *ps)
 		return fail(ps, NULL, "tenants",
 		    "no tenants: every client would be refused");
 	if (c->root_hints && c->n_forward)
-		return fail(ps, NULL, "resolution.forward",
+		return fail_line(ps, ps->forward_line, "resolution.forward",
 		    "give either root-hints or forward, not both");
 	if (c->dnssec && (r = check_file(ps, "resolution.trust-anchor", c->trust_anchor)))
 		return r;
@@ -608,12 +667,26 @@ load_document(struct parse *ps, FILE *f)
 		yaml_parser_delete(&parser);
 		return -EG_ECONFIG;
 	}
-	yaml_parser_delete(&parser);
 	if ((root = yaml_document_get_root_node(&ps->doc)) == NULL)
 		r = fail(ps, NULL, "(document)", "the file is empty");
 	else
 		r = for_pairs(ps, root, "(document)", top_pair, NULL);
 	yaml_document_delete(&ps->doc);
+	if (r == 0) {
+		/* one document per file: a second one would go unread */
+		yaml_document_t next;
+
+		if (!yaml_parser_load(&parser, &next)) {
+			r = fail_line(ps, (int)parser.problem_mark.line + 1, "(document)",
+			    "YAML: %s", parser.problem ? parser.problem : "syntax error");
+		} else {
+			if (yaml_document_get_root_node(&next) != NULL)
+				r = fail_line(ps, (int)next.start_mark.line + 1,
+				    "(document)", "only one YAML document per file");
+			yaml_document_delete(&next);
+		}
+	}
+	yaml_parser_delete(&parser);
 	return r;
 }
 

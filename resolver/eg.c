@@ -19,6 +19,8 @@ eg_strerror(int err)
 		return "DNSSEC validation failed";
 	case EG_ECONFIG:
 		return "configuration rejected";
+	case EG_EFORMAT:
+		return "unknown database format version";
 	default:
 		return strerror(err);
 	}

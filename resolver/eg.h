@@ -10,6 +10,7 @@ enum {
 	EG_EUPSTREAM,		/* recursion failed: no reachable authority */
 	EG_EBOGUS,		/* DNSSEC validation failed */
 	EG_ECONFIG,		/* configuration rejected */
+	EG_EFORMAT,		/* a database of another format version */
 };
 
 /** Text for an egressd or errno code (positive or negative). */

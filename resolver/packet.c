@@ -152,27 +152,31 @@ pkt_name_to_text(const uint8_t *name, char *out, size_t outlen)
 		out[1] = '\0';
 		return 1;
 	}
+	/* every write below keeps one byte free for the final NUL */
 	while (*name) {
 		uint8_t l = *name++;
 
 		for (uint8_t i = 0; i < l; i++) {
 			uint8_t c = *name++;
+			bool special = c == '.' || c == '\\' || c == '"' ||
+			    c == ';' || c == '(' || c == ')' || c == '$' || c == '@';
+			bool octal = c <= 0x20 || c >= 0x7f;
+			size_t need = octal ? 4 : special ? 2 : 1;
 
-			if (o + 5 >= outlen)
+			if (o + need >= outlen)
 				return -1;
-			if (c == '.' || c == '\\' || c == '"' || c == ';' ||
-			    c == '(' || c == ')' || c == '$' || c == '@') {
-				out[o++] = '\\';
-				out[o++] = (char)c;
-			} else if (c <= 0x20 || c >= 0x7f) {
+			if (octal) {
 				out[o++] = '\\';
 				out[o++] = (char)('0' + c / 100);
 				out[o++] = (char)('0' + c / 10 % 10);
 				out[o++] = (char)('0' + c % 10);
-			} else
+			} else {
+				if (special)
+					out[o++] = '\\';
 				out[o++] = (char)c;
+			}
 		}
-		if (o + 2 >= outlen)
+		if (o + 1 >= outlen)
 			return -1;
 		out[o++] = '.';
 	}
