@@ -40,7 +40,8 @@ write_opt(uint8_t *p, size_t cap, const struct pkt_query *q,
 		wr16(p + 11, EDNS_OPT_EDE);
 		wr16(p + 13, (uint16_t)(2 + textlen));
 		wr16(p + 15, (uint16_t)m->ede);
-		memcpy(p + 17, m->ede_text, textlen);
+		if (textlen)
+			memcpy(p + 17, m->ede_text, textlen);
 	}
 	return 11 + rdlen;
 }

@@ -48,7 +48,6 @@ struct answer_meta {
  * Write an answer without records: the client's ID and RD/CD bits, QR and
  * RA, the question echoed when q->qname is set, and an OPT record (with
  * the EDE, if any) when the client sent EDNS.
- * \param qwire the client's query (header bytes are copied from it)
  * \return the answer's length, or 0 when cap is too small.
  */
 size_t answer_synth(uint8_t *out, size_t cap, const struct pkt_query *q,
@@ -61,7 +60,8 @@ size_t answer_synth(uint8_t *out, size_t cap, const struct pkt_query *q,
  * OPT record when the client sent EDNS.  When the result exceeds maxsize,
  * a truncated answer (TC=1, question only) is written instead.
  * \param out buffer of cap bytes; \param outlen set on success
- * \return 0, -EBADMSG when the upstream packet does not parse, -ENOMEM.
+ * \return 0, -EBADMSG when the upstream packet does not parse, -ENOMEM,
+ * -ENOBUFS when not even the truncated answer fits in cap.
  */
 int answer_from_upstream(const struct pkt_query *q, const uint8_t *pkt,
     size_t len, bool secure, size_t maxsize, uint8_t *out, size_t cap,

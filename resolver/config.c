@@ -309,8 +309,14 @@ for_pairs(struct parse *ps, yaml_node_t *map, const char *where, pair_fn *fn,
 			return fail(ps, k, where, "keys must be plain words");
 		for (q = map->data.mapping.pairs.start; q < p; q++) {
 			const char *prev = scalar(yaml_document_get_node(&ps->doc, q->key));
-			if (prev && strcmp(prev, ks) == 0)
-				return fail(ps, k, ks, "given twice");
+			if (prev && strcmp(prev, ks) == 0) {
+				char full[160];
+
+				snprintf(full, sizeof(full), "%s%s%s",
+				    strcmp(where, "(document)") ? where : "",
+				    strcmp(where, "(document)") ? "." : "", ks);
+				return fail(ps, k, full, "given twice");
+			}
 		}
 		if ((r = fn(ps, ks, k, v, arg)) != 0)
 			return r;
@@ -704,8 +710,20 @@ config_load(const char *path, struct config **out, char *err, size_t errlen)
 		free(ps.c);
 		return -ENOMEM;
 	}
+	/* relative paths in the config are taken from its directory, made
+	 * absolute so that they do not depend on where egressd runs later */
 	if ((slash = strrchr(path, '/')) != NULL)
-		ps.dir = strndup(path, (size_t)(slash - path ? slash - path : 1));
+		ps.dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	if (ps.dir == NULL || ps.dir[0] != '/') {
+		char *cwd = getcwd(NULL, 0), *abs = NULL;
+
+		if (cwd && (ps.dir == NULL ? (abs = strdup(cwd)) != NULL :
+		    asprintf(&abs, "%s/%s", cwd, ps.dir) >= 0)) {
+			free(ps.dir);
+			ps.dir = abs;
+		}
+		free(cwd);
+	}
 	for (size_t i = 0; i < sizeof(scalars) / sizeof(*scalars); i++)
 		if (scalars[i].def && (r = set_scalar(&ps, &scalars[i], scalars[i].def, NULL)) != 0)
 			goto out;
