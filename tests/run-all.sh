@@ -31,11 +31,15 @@ step() {   # step NAME CMD...: one check that passes when CMD does
 make_check() {
   local dir=$1 name=$2 p f
   make -C "$dir" -j"$JOBS" check >"$OUT/$name.log" 2>&1
-  p=$(cat "$dir"/tests/unit/*.log 2>/dev/null | sed -n 's/^\[  PASSED  \] \([0-9]*\).*/\1/p' | paste -sd+ | bc)
-  f=$(cat "$dir"/tests/unit/*.log 2>/dev/null | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | paste -sd+ | bc)
+  local logs
+  logs=$(find "$dir/tests/unit" -name '*.log' 2>/dev/null)
+  # shellcheck disable=SC2086
+  p=$(cat $logs /dev/null | sed -n 's/^\[  PASSED  \] \([0-9]*\).*/\1/p' | paste -sd+ | bc)
+  # shellcheck disable=SC2086
+  f=$(cat $logs /dev/null | sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' | paste -sd+ | bc)
   # scripts and programs that are not cmocka suites count as one each
   p=$(( ${p:-0} + $(grep -l '^PASS' "$dir"/tests/fuzz/*.trs 2>/dev/null | wc -l) ))
-  f=$(( ${f:-0} + $(grep -lE '^:test-result: (FAIL|ERROR|XPASS)' "$dir"/tests/*/*.trs 2>/dev/null | wc -l) ))
+  f=$(( ${f:-0} + $(find "$dir/tests" -name '*.trs' -exec grep -lE '^:test-result: (FAIL|ERROR|XPASS)' {} + 2>/dev/null | wc -l) ))
   if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi   # nothing ran: the build broke
   [ "$f" -eq 0 ] || tail -40 "$OUT/$name.log"
   count "$name" "$p" "$f"
@@ -91,9 +95,11 @@ unset ASAN_OPTIONS UBSAN_OPTIONS
 
 note "libFuzzer (${FUZZ_SECONDS}s)"
 if build "$SRC/build-fuzz" CC=clang --enable-fuzzing --disable-werror; then
-  mkdir -p "$OUT/fuzz-corpus"
-  step fuzz-query "$SRC/build-fuzz/tests/fuzz/fuzz_query" -max_total_time="$FUZZ_SECONDS" \
-    -timeout=10 -rss_limit_mb=2048 "$OUT/fuzz-corpus" "$SRC/tests/fuzz/corpus/query"
+  for target in query feed; do
+    mkdir -p "$OUT/fuzz-corpus-$target"
+    step "fuzz-$target" "$SRC/build-fuzz/tests/fuzz/fuzz_$target" -max_total_time="$FUZZ_SECONDS" \
+      -timeout=10 -rss_limit_mb=2048 "$OUT/fuzz-corpus-$target" "$SRC/tests/fuzz/corpus/$target"
+  done
 else
   tail -30 "$OUT/build-build-fuzz.log"; count build-fuzz 0 1
 fi

@@ -1,3 +1,7 @@
 #!/bin/sh
-# replay.sh -- make check: replay the fuzz corpus through the query fuzz target
-exec ./tests/fuzz/replay_query "${srcdir:-.}/tests/fuzz/corpus/query"
+# replay.sh -- make check: replay every fuzz corpus through its fuzz target
+# (tests/fuzz/corpus/NAME through tests/fuzz/replay_NAME)
+set -e
+for target in query feed; do
+	./tests/fuzz/replay_$target "${srcdir:-.}/tests/fuzz/corpus/$target"
+done
