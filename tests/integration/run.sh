@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # tests/integration/run.sh -- start the fake internet and egressd on loopback
 # and check them with real clients (dig, kdig, raw probes).
-#   run.sh [--egressd PATH] [--work DIR] [--wrap CMD] [AREA...]
+#   run.sh [--egressd PATH] [--work DIR] [--wrap CMD] [--fakenet DIR] [AREA...]
 # AREA is a file name under tests/integration/ without .sh (default: all).
+# --fakenet DIR shares one fake internet between runs (it is started if
+# needed and left running); EG_PORT picks egressd's port (default 5301),
+# so that runs side by side do not meet.
 # Prints TAP lines and a last line "N passed, N failed"; exit 1 on failures.
 # Needs root (the fake internet serves on port 53 of 127.53.x.x).
 set -uo pipefail
@@ -11,19 +14,28 @@ SRC=$(cd "$T_DIR/../.." && pwd)
 EGRESSD=$SRC/egressd
 WORK=
 EG_WRAP=
+FAKENET=
+KEEP_FAKENET=
 while [ $# -gt 0 ]; do
   case $1 in
     --egressd) EGRESSD=$(realpath "$2"); shift 2 ;;
     --work) WORK=$2; shift 2 ;;
     --wrap) EG_WRAP=$2; shift 2 ;;
+    --fakenet) FAKENET=$(realpath -m "$2"); KEEP_FAKENET=1; shift 2 ;;
     *) break ;;
   esac
 done
 AREAS=("$@")
-[ ${#AREAS[@]} -gt 0 ] || AREAS=(daemon do53)
+if [ ${#AREAS[@]} -eq 0 ]; then   # all: daemon and do53 first, then the rest
+  AREAS=(daemon do53)
+  for f in "$T_DIR"/*.sh; do
+    f=$(basename "$f" .sh)
+    case $f in lib|run|daemon|do53) ;; *) AREAS+=("$f") ;; esac
+  done
+fi
 [ -n "$WORK" ] || WORK=$(mktemp -d /tmp/egressd-test.XXXXXX)
 mkdir -p "$WORK"
-FAKENET=$WORK/fakenet
+[ -n "$FAKENET" ] || FAKENET=$WORK/fakenet
 EG_ADDR=127.0.0.1
 EG_PORT=${EG_PORT:-5301}
 export T_DIR SRC EGRESSD WORK FAKENET EG_ADDR EG_PORT EG_WRAP
@@ -31,7 +43,7 @@ source "$T_DIR/lib.sh"
 
 cleanup() {
   stop_egressd
-  "$SRC/tests/fakenet/stop" "$FAKENET" >/dev/null 2>&1 || true
+  [ -n "$KEEP_FAKENET" ] || "$SRC/tests/fakenet/stop" "$FAKENET" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
