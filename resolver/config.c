@@ -23,9 +23,9 @@
 #include <yaml.h>
 
 #include "resolver/config.h"
+#include "resolver/config_impl.h"
 
 #define CFG_MAX_LISTEN	64
-#define CFG_MAX_LIST	100000	/* entries in any one list */
 
 enum ktype { K_BOOL, K_PATH, K_UINT, K_MS, K_SIZE };
 
@@ -52,26 +52,13 @@ static const struct scalar_key scalars[] = {
 #undef OFF
 
 #define N_SCALARS	(sizeof(scalars) / sizeof(*scalars))
+_Static_assert(N_SCALARS <= CFG_MAX_SCALARS, "raise CFG_MAX_SCALARS");
 
-struct parse {
-	const char *file;
-	char *dir;		/* for relative paths */
-	struct config *c;
-	yaml_document_t doc;
-	char *err;
-	size_t errlen;
-	int key_line[N_SCALARS];	/* where each scalar key was set */
-	int forward_line;
-};
 
 static const char *const sections[] = { "server", "resolution" };
 
-static int
-fail(struct parse *ps, const yaml_node_t *n, const char *key,
-    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int
-vfail_line(struct parse *ps, int line, const char *key, const char *fmt,
+int
+cfg_vfail_line(struct parse *ps, int line, const char *key, const char *fmt,
     va_list ap)
 {
 	char msg[512];
@@ -85,33 +72,29 @@ vfail_line(struct parse *ps, int line, const char *key, const char *fmt,
 	return -EG_ECONFIG;
 }
 
-static int
-fail(struct parse *ps, const yaml_node_t *n, const char *key,
+int
+cfg_fail(struct parse *ps, const yaml_node_t *n, const char *key,
     const char *fmt, ...)
 {
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = vfail_line(ps, n ? (int)n->start_mark.line + 1 : 0, key, fmt, ap);
+	r = cfg_vfail_line(ps, n ? (int)n->start_mark.line + 1 : 0, key, fmt, ap);
 	va_end(ap);
 	return r;
 }
 
 /* For checks made after parsing: the line where the key was given, if it
  * was (0 for a default). */
-static int
-fail_line(struct parse *ps, int line, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-fail_line(struct parse *ps, int line, const char *key, const char *fmt, ...)
+int
+cfg_fail_line(struct parse *ps, int line, const char *key, const char *fmt, ...)
 {
 	va_list ap;
 	int r;
 
 	va_start(ap, fmt);
-	r = vfail_line(ps, line, key, fmt, ap);
+	r = cfg_vfail_line(ps, line, key, fmt, ap);
 	va_end(ap);
 	return r;
 }
@@ -125,20 +108,20 @@ scalar_line(const struct parse *ps, const char *key)
 	return 0;
 }
 
-static const char *
-scalar(const yaml_node_t *n)
+const char *
+cfg_scalar(const yaml_node_t *n)
 {
 	return n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static int
-line_of(const yaml_node_t *n)
+int
+cfg_line(const yaml_node_t *n)
 {
 	return (int)n->start_mark.line + 1;
 }
 
-static int
-parse_bool(const char *s, bool *out)
+int
+cfg_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = { "yes", "true", "on" };
 	static const char *const no[] = { "no", "false", "off" };
@@ -177,8 +160,25 @@ parse_number(const char *s, const char *const *units, const unsigned long long *
 	return -EINVAL;
 }
 
-static char *
-make_path(struct parse *ps, const char *s)
+static const char *const ms_units[] = { "", "ms", "s", "m", "h" };
+static const unsigned long long ms_mult[] = { 1000, 1, 1000, 60000, 3600000 };
+static const char *const size_units[] = { "", "k", "m", "g" };
+static const unsigned long long size_mult[] = { 1, 1u << 10, 1u << 20, 1u << 30 };
+
+int
+cfg_duration_ms(const char *s, unsigned long long *ms)
+{
+	return parse_number(s, ms_units, ms_mult, 5, ms);
+}
+
+int
+cfg_size(const char *s, unsigned long long *bytes)
+{
+	return parse_number(s, size_units, size_mult, 4, bytes);
+}
+
+char *
+cfg_path(struct parse *ps, const char *s)
 {
 	char *p;
 
@@ -193,24 +193,20 @@ static int
 set_scalar(struct parse *ps, const struct scalar_key *k, const char *s,
     const yaml_node_t *n)
 {
-	static const char *const ms_units[] = { "", "ms", "s", "m", "h" };
-	static const unsigned long long ms_mult[] = { 1000, 1, 1000, 60000, 3600000 };
-	static const char *const size_units[] = { "", "k", "m", "g" };
-	static const unsigned long long size_mult[] = { 1, 1u << 10, 1u << 20, 1u << 30 };
 	char *base = (char *)ps->c + k->off;
 	unsigned long long v = 0;
 	int r = 0;
 
 	switch (k->type) {
 	case K_BOOL:
-		if (parse_bool(s, (bool *)base) != 0)
-			return fail(ps, n, k->name, "\"%s\" is not yes or no", s);
+		if (cfg_bool(s, (bool *)base) != 0)
+			return cfg_fail(ps, n, k->name, "\"%s\" is not yes or no", s);
 		return 0;
 	case K_PATH:
 		if (*s == '\0')
-			return fail(ps, n, k->name, "empty path");
+			return cfg_fail(ps, n, k->name, "empty path");
 		free(*(char **)base);
-		if ((*(char **)base = make_path(ps, s)) == NULL)
+		if ((*(char **)base = cfg_path(ps, s)) == NULL)
 			return -ENOMEM;
 		return 0;
 	case K_UINT:
@@ -224,11 +220,11 @@ set_scalar(struct parse *ps, const struct scalar_key *k, const char *s,
 		break;
 	}
 	if (r != 0)
-		return fail(ps, n, k->name, "\"%s\" is not a %s", s,
+		return cfg_fail(ps, n, k->name, "\"%s\" is not a %s", s,
 		    k->type == K_MS ? "duration (10s, 500ms, 2m)" :
 		    k->type == K_SIZE ? "size (512k, 64m, 1g)" : "number");
 	if (v < k->min || v > k->max)
-		return fail(ps, n, k->name, "%s is out of range (%llu..%llu%s)",
+		return cfg_fail(ps, n, k->name, "%s is out of range (%llu..%llu%s)",
 		    s, k->min, k->max, k->type == K_MS ? " ms" :
 		    k->type == K_SIZE ? " bytes" : "");
 	if (k->type == K_SIZE)
@@ -287,35 +283,31 @@ config_parse_sockaddr(const char *text, uint16_t defport,
 	return 0;
 }
 
-/* Iterate a mapping's pairs; refuse duplicate keys, which libyaml allows. */
-typedef int pair_fn(struct parse *ps, const char *key, yaml_node_t *k,
-    yaml_node_t *v, void *arg);
-
-static int
-for_pairs(struct parse *ps, yaml_node_t *map, const char *where, pair_fn *fn,
+int
+cfg_for_pairs(struct parse *ps, yaml_node_t *map, const char *where, cfg_pair_fn *fn,
     void *arg)
 {
 	yaml_node_pair_t *p, *q;
 
 	if (map->type != YAML_MAPPING_NODE)
-		return fail(ps, map, where, "expected a mapping (key: value)");
+		return cfg_fail(ps, map, where, "expected a mapping (key: value)");
 	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(&ps->doc, p->key);
 		yaml_node_t *v = yaml_document_get_node(&ps->doc, p->value);
-		const char *ks = k ? scalar(k) : NULL;
+		const char *ks = k ? cfg_scalar(k) : NULL;
 		int r;
 
 		if (ks == NULL || v == NULL)
-			return fail(ps, k, where, "keys must be plain words");
+			return cfg_fail(ps, k, where, "keys must be plain words");
 		for (q = map->data.mapping.pairs.start; q < p; q++) {
-			const char *prev = scalar(yaml_document_get_node(&ps->doc, q->key));
+			const char *prev = cfg_scalar(yaml_document_get_node(&ps->doc, q->key));
 			if (prev && strcmp(prev, ks) == 0) {
 				char full[160];
 
 				snprintf(full, sizeof(full), "%s%s%s",
 				    strcmp(where, "(document)") ? where : "",
 				    strcmp(where, "(document)") ? "." : "", ks);
-				return fail(ps, k, full, "given twice");
+				return cfg_fail(ps, k, full, "given twice");
 			}
 		}
 		if ((r = fn(ps, ks, k, v, arg)) != 0)
@@ -325,16 +317,16 @@ for_pairs(struct parse *ps, yaml_node_t *map, const char *where, pair_fn *fn,
 }
 
 /* A sequence's items, checked against a bound. */
-static int
-seq_items(struct parse *ps, yaml_node_t *n, const char *key,
+int
+cfg_seq(struct parse *ps, yaml_node_t *n, const char *key,
     yaml_node_item_t **start, size_t *count)
 {
 	if (n->type != YAML_SEQUENCE_NODE)
-		return fail(ps, n, key, "expected a list");
+		return cfg_fail(ps, n, key, "expected a list");
 	*start = n->data.sequence.items.start;
 	*count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	if (*count > CFG_MAX_LIST)
-		return fail(ps, n, key, "more than %d entries", CFG_MAX_LIST);
+		return cfg_fail(ps, n, key, "more than %d entries", CFG_MAX_LIST);
 	return 0;
 }
 
@@ -351,14 +343,14 @@ listen_pair(struct parse *ps, const char *key, yaml_node_t *k, yaml_node_t *v,
 	char name[64];
 
 	snprintf(name, sizeof(name), "server.listen.%s", key);
-	if (scalar(v) == NULL)
-		return fail(ps, v, name, "expected a single value");
+	if (cfg_scalar(v) == NULL)
+		return cfg_fail(ps, v, name, "expected a single value");
 	if (strcmp(key, "transport") == 0)
-		t->transport = scalar(v), t->tnode = v;
+		t->transport = cfg_scalar(v), t->tnode = v;
 	else if (strcmp(key, "address") == 0)
-		t->address = scalar(v), t->anode = v;
+		t->address = cfg_scalar(v), t->anode = v;
 	else
-		return fail(ps, k, name, "unknown key");
+		return cfg_fail(ps, k, name, "unknown key");
 	return 0;
 }
 
@@ -369,10 +361,10 @@ do_listen(struct parse *ps, yaml_node_t *n, const char *key)
 	size_t cnt;
 	int r;
 
-	if ((r = seq_items(ps, n, key, &it, &cnt)) != 0)
+	if ((r = cfg_seq(ps, n, key, &it, &cnt)) != 0)
 		return r;
 	if (cnt > CFG_MAX_LISTEN)
-		return fail(ps, n, key, "more than %d listeners", CFG_MAX_LISTEN);
+		return cfg_fail(ps, n, key, "more than %d listeners", CFG_MAX_LISTEN);
 	if ((ps->c->listen = calloc(cnt ? cnt : 1, sizeof(*ps->c->listen))) == NULL)
 		return -ENOMEM;
 	for (size_t i = 0; i < cnt; i++) {
@@ -380,22 +372,22 @@ do_listen(struct parse *ps, yaml_node_t *n, const char *key)
 		struct listen_cfg *l = &ps->c->listen[ps->c->n_listen];
 		struct listen_tmp t = { 0 };
 
-		if ((r = for_pairs(ps, e, key, listen_pair, &t)) != 0)
+		if ((r = cfg_for_pairs(ps, e, key, listen_pair, &t)) != 0)
 			return r;
 		if (t.transport == NULL)
-			return fail(ps, e, "server.listen.transport", "missing");
+			return cfg_fail(ps, e, "server.listen.transport", "missing");
 		if (strcmp(t.transport, "dns") != 0)
-			return fail(ps, t.tnode, "server.listen.transport",
+			return cfg_fail(ps, t.tnode, "server.listen.transport",
 			    "\"%s\" is not supported (this version serves: dns)",
 			    t.transport);
 		if (t.address == NULL)
-			return fail(ps, e, "server.listen.address", "missing");
+			return cfg_fail(ps, e, "server.listen.address", "missing");
 		if (config_parse_sockaddr(t.address, 53, &l->ss, &l->sslen) != 0)
-			return fail(ps, t.anode, "server.listen.address",
+			return cfg_fail(ps, t.anode, "server.listen.address",
 			    "\"%s\" is not ADDRESS[:PORT] ([IPv6]:PORT for IPv6)",
 			    t.address);
 		l->kind = LISTEN_DNS;
-		l->line = line_of(e);
+		l->line = cfg_line(e);
 		if ((l->text = strdup(t.address)) == NULL)
 			return -ENOMEM;
 		ps->c->n_listen++;
@@ -410,7 +402,7 @@ do_forward(struct parse *ps, yaml_node_t *n, const char *key)
 	size_t cnt;
 	int r;
 
-	if ((r = seq_items(ps, n, key, &it, &cnt)) != 0)
+	if ((r = cfg_seq(ps, n, key, &it, &cnt)) != 0)
 		return r;
 	if ((ps->c->forward = calloc(cnt ? cnt : 1, sizeof(char *))) == NULL)
 		return -ENOMEM;
@@ -418,14 +410,14 @@ do_forward(struct parse *ps, yaml_node_t *n, const char *key)
 		yaml_node_t *e = yaml_document_get_node(&ps->doc, it[i]);
 		struct sockaddr_storage ss;
 		socklen_t len;
-		const char *s = scalar(e);
+		const char *s = cfg_scalar(e);
 
 		char host[INET6_ADDRSTRLEN], *norm;
 		const void *a;
 		uint16_t port;
 
 		if (s == NULL || config_parse_sockaddr(s, 53, &ss, &len) != 0)
-			return fail(ps, e, key, "\"%s\" is not ADDRESS[@PORT]",
+			return cfg_fail(ps, e, key, "\"%s\" is not ADDRESS[@PORT]",
 			    s ? s : "(not a value)");
 		/* libunbound wants ADDRESS@PORT */
 		if (ss.ss_family == AF_INET) {
@@ -451,12 +443,12 @@ ub_pair(struct parse *ps, const char *key, yaml_node_t *k, yaml_node_t *v,
 	char name[128];
 
 	snprintf(name, sizeof(name), "resolution.unbound-options.%s", key);
-	if (scalar(v) == NULL)
-		return fail(ps, v, name, "expected a single value");
+	if (cfg_scalar(v) == NULL)
+		return cfg_fail(ps, v, name, "expected a single value");
 	if (strchr(key, ':') || strlen(key) > 64)
-		return fail(ps, k, name, "write the option name without the colon");
-	kv->line = line_of(k);
-	if ((kv->key = strdup(key)) == NULL || (kv->value = strdup(scalar(v))) == NULL)
+		return cfg_fail(ps, k, name, "write the option name without the colon");
+	kv->line = cfg_line(k);
+	if ((kv->key = strdup(key)) == NULL || (kv->value = strdup(cfg_scalar(v))) == NULL)
 		return -ENOMEM;
 	ps->c->n_ub_opts++;
 	return 0;
@@ -468,11 +460,11 @@ do_unbound_options(struct parse *ps, yaml_node_t *n, const char *key)
 	size_t cnt;
 
 	if (n->type != YAML_MAPPING_NODE)
-		return fail(ps, n, key, "expected a mapping of libunbound options");
+		return cfg_fail(ps, n, key, "expected a mapping of libunbound options");
 	cnt = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
 	if ((ps->c->ub_opts = calloc(cnt ? cnt : 1, sizeof(struct kv))) == NULL)
 		return -ENOMEM;
-	return for_pairs(ps, n, key, ub_pair, NULL);
+	return cfg_for_pairs(ps, n, key, ub_pair, NULL);
 }
 
 struct tenant_tmp {
@@ -492,7 +484,7 @@ tenant_pair(struct parse *ps, const char *key, yaml_node_t *k, yaml_node_t *v,
 	else {
 		char name[64];
 		snprintf(name, sizeof(name), "tenants.%s", key);
-		return fail(ps, k, name, "unknown key");
+		return cfg_fail(ps, k, name, "unknown key");
 	}
 	return 0;
 }
@@ -505,10 +497,10 @@ add_networks(struct parse *ps, yaml_node_t *n, uint32_t tenant)
 	size_t cnt;
 	int r;
 
-	if ((r = seq_items(ps, n, "tenants.networks", &it, &cnt)) != 0)
+	if ((r = cfg_seq(ps, n, "tenants.networks", &it, &cnt)) != 0)
 		return r;
 	if (cnt > CFG_MAX_LIST - t->n_nets)
-		return fail(ps, n, "tenants.networks", "too many networks");
+		return cfg_fail(ps, n, "tenants.networks", "too many networks");
 	{
 		struct tenant_net *nn = realloc(t->nets, (t->n_nets + cnt + 1) * sizeof(*nn));
 		if (nn == NULL)
@@ -520,15 +512,15 @@ add_networks(struct parse *ps, yaml_node_t *n, uint32_t tenant)
 		struct tenant_net *net = &t->nets[t->n_nets];
 		const char *why = "expected ADDRESS/LENGTH";
 
-		if (scalar(e) == NULL || tenant_net_parse(scalar(e), net, &why) != 0)
-			return fail(ps, e, "tenants.networks", "\"%s\": %s",
-			    scalar(e) ? scalar(e) : "", why);
+		if (cfg_scalar(e) == NULL || tenant_net_parse(cfg_scalar(e), net, &why) != 0)
+			return cfg_fail(ps, e, "tenants.networks", "\"%s\": %s",
+			    cfg_scalar(e) ? cfg_scalar(e) : "", why);
 		for (size_t j = 0; j < t->n_nets; j++) {
 			if (t->nets[j].family == net->family &&
 			    t->nets[j].plen == net->plen &&
 			    memcmp(t->nets[j].addr, net->addr, 16) == 0)
-				return fail(ps, e, "tenants.networks",
-				    "\"%s\" already belongs to tenant %s", scalar(e),
+				return cfg_fail(ps, e, "tenants.networks",
+				    "\"%s\" already belongs to tenant %s", cfg_scalar(e),
 				    t->v[t->nets[j].tenant].name);
 		}
 		net->tenant = tenant;
@@ -545,7 +537,7 @@ do_tenants(struct parse *ps, yaml_node_t *n, const char *key)
 	size_t cnt;
 	int r;
 
-	if ((r = seq_items(ps, n, key, &it, &cnt)) != 0)
+	if ((r = cfg_seq(ps, n, key, &it, &cnt)) != 0)
 		return r;
 	if ((t->v = calloc(cnt ? cnt : 1, sizeof(*t->v))) == NULL)
 		return -ENOMEM;
@@ -554,20 +546,20 @@ do_tenants(struct parse *ps, yaml_node_t *n, const char *key)
 		struct tenant_tmp tt = { 0 };
 		const char *name;
 
-		if ((r = for_pairs(ps, e, key, tenant_pair, &tt)) != 0)
+		if ((r = cfg_for_pairs(ps, e, key, tenant_pair, &tt)) != 0)
 			return r;
-		if (tt.name == NULL || (name = scalar(tt.name)) == NULL || !*name)
-			return fail(ps, e, "tenants.name", "every tenant needs a name");
+		if (tt.name == NULL || (name = cfg_scalar(tt.name)) == NULL || !*name)
+			return cfg_fail(ps, e, "tenants.name", "every tenant needs a name");
 		for (size_t j = 0; j < t->n; j++)
 			if (strcmp(t->v[j].name, name) == 0)
-				return fail(ps, tt.name, "tenants.name",
+				return cfg_fail(ps, tt.name, "tenants.name",
 				    "tenant \"%s\" is defined twice", name);
 		if ((t->v[t->n].name = strdup(name)) == NULL)
 			return -ENOMEM;
-		t->v[t->n].line = line_of(e);
+		t->v[t->n].line = cfg_line(e);
 		t->n++;
 		if (tt.networks == NULL)
-			return fail(ps, e, "tenants.networks",
+			return cfg_fail(ps, e, "tenants.networks",
 			    "tenant \"%s\" has no networks", name);
 		if ((r = add_networks(ps, tt.networks, (uint32_t)(t->n - 1))) != 0)
 			return r;
@@ -575,6 +567,9 @@ do_tenants(struct parse *ps, yaml_node_t *n, const char *key)
 	return 0;
 }
 
+/* Keys with structure: one handler each.  A section parsed in its own
+ * file (config_impl.h) adds its row here, its cross-checks to validate()
+ * and its cleanup to config_free(). */
 static const struct {
 	const char *name;
 	int (*fn)(struct parse *, yaml_node_t *, const char *);
@@ -593,43 +588,42 @@ top_pair(struct parse *ps, const char *key, yaml_node_t *k, yaml_node_t *v,
 	char name[128];
 
 	if (strchr(key, '.'))	/* "server.listen:" is not a way to nest */
-		return fail(ps, k, key, "unknown key");
+		return cfg_fail(ps, k, key, "unknown key");
 	snprintf(name, sizeof(name), "%s%s%s", prefix ? prefix : "",
 	    prefix ? "." : "", key);
 	for (size_t i = 0; !prefix && i < sizeof(sections) / sizeof(*sections); i++)
 		if (strcmp(name, sections[i]) == 0)
-			return for_pairs(ps, v, sections[i], top_pair, (void *)sections[i]);
+			return cfg_for_pairs(ps, v, sections[i], top_pair, (void *)sections[i]);
 	for (size_t i = 0; i < sizeof(scalars) / sizeof(*scalars); i++) {
 		if (strcmp(name, scalars[i].name) != 0)
 			continue;
-		if (scalar(v) == NULL)
-			return fail(ps, v, name, "expected a single value");
-		ps->key_line[i] = line_of(k);
-		return set_scalar(ps, &scalars[i], scalar(v), v);
+		if (cfg_scalar(v) == NULL)
+			return cfg_fail(ps, v, name, "expected a single value");
+		ps->key_line[i] = cfg_line(k);
+		return set_scalar(ps, &scalars[i], cfg_scalar(v), v);
 	}
 	for (size_t i = 0; i < sizeof(complex) / sizeof(*complex); i++) {
 		if (strcmp(name, complex[i].name) != 0)
 			continue;
 		if (strcmp(name, "resolution.forward") == 0)
-			ps->forward_line = line_of(k);
+			ps->forward_line = cfg_line(k);
 		return complex[i].fn(ps, v, name);
 	}
-	return fail(ps, k, name, "unknown key");
+	return cfg_fail(ps, k, name, "unknown key");
 }
 
-static int
-check_file(struct parse *ps, const char *key, const char *path)
+int
+cfg_check_file(struct parse *ps, int line, const char *key, const char *path)
 {
 	struct stat st;
 
 	if (path == NULL)
 		return 0;
 	if (access(path, R_OK) != 0)
-		return fail_line(ps, scalar_line(ps, key), key, "cannot read %s: %s",
+		return cfg_fail_line(ps, line, key, "cannot read %s: %s",
 		    path, strerror(errno));
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return fail_line(ps, scalar_line(ps, key), key,
-		    "%s is not a regular file", path);
+		return cfg_fail_line(ps, line, key, "%s is not a regular file", path);
 	return 0;
 }
 
@@ -640,16 +634,20 @@ validate(struct parse *ps)
 	int r;
 
 	if (c->n_listen == 0)
-		return fail(ps, NULL, "server.listen", "no listener configured");
+		return cfg_fail(ps, NULL, "server.listen", "no listener configured");
 	if (c->tenants.n == 0)
-		return fail(ps, NULL, "tenants",
+		return cfg_fail(ps, NULL, "tenants",
 		    "no tenants: every client would be refused");
 	if (c->root_hints && c->n_forward)
-		return fail_line(ps, ps->forward_line, "resolution.forward",
+		return cfg_fail_line(ps, ps->forward_line, "resolution.forward",
 		    "give either root-hints or forward, not both");
-	if (c->dnssec && (r = check_file(ps, "resolution.trust-anchor", c->trust_anchor)))
+	if (c->dnssec && (r = cfg_check_file(ps,
+	    scalar_line(ps, "resolution.trust-anchor"), "resolution.trust-anchor",
+	    c->trust_anchor)))
 		return r;
-	if ((r = check_file(ps, "resolution.root-hints", c->root_hints)) != 0)
+	if ((r = cfg_check_file(ps,
+	    scalar_line(ps, "resolution.root-hints"), "resolution.root-hints",
+	    c->root_hints)) != 0)
 		return r;
 	tenants_finish(&c->tenants);
 	return 0;
@@ -674,20 +672,20 @@ load_document(struct parse *ps, FILE *f)
 		return -EG_ECONFIG;
 	}
 	if ((root = yaml_document_get_root_node(&ps->doc)) == NULL)
-		r = fail(ps, NULL, "(document)", "the file is empty");
+		r = cfg_fail(ps, NULL, "(document)", "the file is empty");
 	else
-		r = for_pairs(ps, root, "(document)", top_pair, NULL);
+		r = cfg_for_pairs(ps, root, "(document)", top_pair, NULL);
 	yaml_document_delete(&ps->doc);
 	if (r == 0) {
 		/* one document per file: a second one would go unread */
 		yaml_document_t next;
 
 		if (!yaml_parser_load(&parser, &next)) {
-			r = fail_line(ps, (int)parser.problem_mark.line + 1, "(document)",
+			r = cfg_fail_line(ps, (int)parser.problem_mark.line + 1, "(document)",
 			    "YAML: %s", parser.problem ? parser.problem : "syntax error");
 		} else {
 			if (yaml_document_get_root_node(&next) != NULL)
-				r = fail_line(ps, (int)next.start_mark.line + 1,
+				r = cfg_fail_line(ps, (int)next.start_mark.line + 1,
 				    "(document)", "only one YAML document per file");
 			yaml_document_delete(&next);
 		}

@@ -1,0 +1,74 @@
+/* config_impl.h -- what the parts of the config parser share
+ *
+ * config.c walks the document and owns the scalar keys and the tables of
+ * handlers; a section with structure of its own (policies, zones, TLS,
+ * GeoIP, security nodes ...) is parsed by a handler in its own file, with
+ * these helpers, so that every error reads "FILE:LINE: KEY: reason".
+ * Only config parsers include this header.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <yaml.h>
+
+#include "resolver/config.h"
+
+#define CFG_MAX_SCALARS	64	/* scalar keys in config.c's table */
+#define CFG_MAX_LIST	100000	/* entries in any one list */
+
+/** The state of one config_load(). */
+struct parse {
+	const char *file;
+	char *dir;		/* for relative paths */
+	struct config *c;
+	yaml_document_t doc;
+	char *err;
+	size_t errlen;
+	int key_line[CFG_MAX_SCALARS];	/* where each scalar key was set */
+	int forward_line;
+};
+
+/** A key's handler in a mapping walked by cfg_for_pairs(). */
+typedef int cfg_pair_fn(struct parse *ps, const char *key, yaml_node_t *k,
+    yaml_node_t *v, void *arg);
+
+/** Record "FILE:LINE: KEY: reason" (LINE of node n; none when n is NULL).
+ * \return -EG_ECONFIG */
+int cfg_fail(struct parse *ps, const yaml_node_t *n, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/** The same with a line number (0: none), for checks made after parsing. */
+int cfg_fail_line(struct parse *ps, int line, const char *key,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int cfg_vfail_line(struct parse *ps, int line, const char *key,
+    const char *fmt, va_list ap);
+
+/** A scalar node's text, or NULL when n is a list or a mapping. */
+const char *cfg_scalar(const yaml_node_t *n);
+/** The 1-based line of a node. */
+int cfg_line(const yaml_node_t *n);
+
+/** yes/no, true/false, on/off.  \return 0 or -EINVAL */
+int cfg_bool(const char *s, bool *out) EG_MUSTCHECK;
+/** "500ms", "10s", "2m", "1h" (a bare number is seconds).
+ * \return 0 or -EINVAL */
+int cfg_duration_ms(const char *s, unsigned long long *ms) EG_MUSTCHECK;
+/** "512", "64k", "64m", "1g" in bytes.  \return 0 or -EINVAL */
+int cfg_size(const char *s, unsigned long long *bytes) EG_MUSTCHECK;
+/** A path from the config, relative ones taken from the config file's
+ * directory; malloc'd (NULL: out of memory). */
+char *cfg_path(struct parse *ps, const char *s);
+/** The file must exist, be readable and regular; line/key for the error.
+ * path NULL passes. */
+int cfg_check_file(struct parse *ps, int line, const char *key,
+    const char *path) EG_MUSTCHECK;
+
+/** Call fn for each pair of a mapping (where: its key, for messages);
+ * refuses duplicate keys, which libyaml allows. */
+int cfg_for_pairs(struct parse *ps, yaml_node_t *map, const char *where,
+    cfg_pair_fn *fn, void *arg) EG_MUSTCHECK;
+/** A sequence's items, at most CFG_MAX_LIST of them. */
+int cfg_seq(struct parse *ps, yaml_node_t *n, const char *key,
+    yaml_node_item_t **start, size_t *count) EG_MUSTCHECK;
