@@ -531,11 +531,12 @@ insert_all(struct tdb *db, MDB_txn *txn, const struct tdb_import *im,
 			/* copied: the page it is on changes as we insert */
 			rc = mdb_cursor_get(c, &last, &v, MDB_LAST);
 			if (rc == MDB_NOTFOUND)
-				last.mv_size = 0;
+				last.mv_size = 0;	/* mv_data is NULL */
 			else if (rc != 0)
 				break;
-			last.mv_data = memcpy(lastbuf, last.mv_data,
-			    last.mv_size);
+			else
+				memcpy(lastbuf, last.mv_data, last.mv_size);
+			last.mv_data = lastbuf;
 			beyond = 0;
 			prev.mv_size = 0;
 			rc = 0;

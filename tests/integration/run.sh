@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/integration/run.sh -- start the fake internet and egressd on loopback
 # and check them with real clients (dig, kdig, raw probes).
-#   run.sh [--egressd PATH] [--work DIR] [--wrap CMD] [--fakenet DIR] [AREA...]
+#   run.sh [--egressd PATH] [--threatctl PATH] [--work DIR] [--wrap CMD]
+#          [--fakenet DIR] [AREA...]
 # AREA is a file name under tests/integration/ without .sh (default: all).
 # --fakenet DIR shares one fake internet between runs (it is started if
 # needed and left running); EG_PORT picks egressd's port (default 5301),
@@ -12,6 +13,7 @@ set -uo pipefail
 T_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$T_DIR/../.." && pwd)
 EGRESSD=$SRC/egressd
+THREATCTL=$SRC/threatctl
 WORK=
 EG_WRAP=
 FAKENET=
@@ -19,6 +21,7 @@ KEEP_FAKENET=
 while [ $# -gt 0 ]; do
   case $1 in
     --egressd) EGRESSD=$(realpath "$2"); shift 2 ;;
+    --threatctl) THREATCTL=$(realpath "$2"); shift 2 ;;
     --work) WORK=$2; shift 2 ;;
     --wrap) EG_WRAP=$2; shift 2 ;;
     --fakenet) FAKENET=$(realpath -m "$2"); KEEP_FAKENET=1; shift 2 ;;
@@ -38,7 +41,7 @@ mkdir -p "$WORK"
 [ -n "$FAKENET" ] || FAKENET=$WORK/fakenet
 EG_ADDR=127.0.0.1
 EG_PORT=${EG_PORT:-5301}
-export T_DIR SRC EGRESSD WORK FAKENET EG_ADDR EG_PORT EG_WRAP
+export T_DIR SRC EGRESSD THREATCTL WORK FAKENET EG_ADDR EG_PORT EG_WRAP
 source "$T_DIR/lib.sh"
 
 cleanup() {
