@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Generate the unsigned "fake internet" that tests/fakenet/start signs and serves with NSD.
 
-Usage: gen.py OUTDIR        (python3 stdlib only; the output depends on nothing but this file)
+Usage: gen.py OUTDIR [--fillers N]   (python3 stdlib only; the output depends on nothing but
+this file and N: default 30, at most 500; bench/run.sh asks for more names)
 
 Three authoritative levels on loopback, port 53, so a resolver really iterates:
   root  127.53.0.1        zone "."               NS a.root-servers.net.
@@ -10,8 +11,12 @@ Three authoritative levels on loopback, port 53, so a resolver really iterates:
 Fixed names the tests rely on (TTL 3600 unless noted, negative TTL 300 everywhere):
   alpha.com    in-bailiwick NS ns1/ns2.alpha.com (glue in com.): www A+AAAA, MX, mail, TXT,
                alias/chain CNAMEs, cross CNAME -> www.beta.net, big (40 TXT, > 1232 bytes),
-               ttl (A, TTL 100), v6only (AAAA only)
-  beta.net     out-of-bailiwick NS ns1/ns2.dnshost.net. (dnshost.net has its own glue)
+               ttl (A, TTL 100), v6only (AAAA only); rebinding targets (public names,
+               private answers): rebind A 10.1.2.3, rebind6 AAAA fd12:3456::7,
+               meta A 169.254.169.254, cgnat A 100.64.1.2, mixed A 192.0.2.13 +
+               192.168.1.13, to-loop CNAME loop.beta.net.
+  beta.net     out-of-bailiwick NS ns1/ns2.dnshost.net. (dnshost.net has its own glue);
+               www A 192.0.2.20, loop A 127.0.0.1, loop6 AAAA ::1
   secure.org   signed, DS in org.                 www A 192.0.2.50, TXT "signed"
   bogus.org    signed, DS in org., but start alters www A after signing (RRSIG mismatch)
   dead.com     delegated to ns1.dead.com = 127.53.9.9 where nothing listens
@@ -64,9 +69,12 @@ def filler_name(n):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: gen.py OUTDIR")
-    out = os.path.abspath(sys.argv[1])
+    args, fillers = sys.argv[1:], FILLERS
+    if len(args) == 3 and args[1] == "--fillers" and args[2].isdigit() and 1 <= int(args[2]) <= 500:
+        fillers, args = int(args[2]), args[:1]
+    if len(args) != 1:
+        sys.exit("usage: gen.py OUTDIR [--fillers N]  (N from 1 to 500, default %d)" % FILLERS)
+    out = os.path.abspath(args[0])
     zd = os.path.join(out, "zones")
     os.makedirs(zd, exist_ok=True)
     os.makedirs(os.path.join(out, "run"), exist_ok=True)
@@ -101,7 +109,14 @@ def main():
           "alias CNAME www.alpha.com.\nchain CNAME alias.alpha.com.\n"
           "cross CNAME www.beta.net.\n"
           "ttl 100 A 192.0.2.12\n"
-          "v6only AAAA 2001:db8::12\n")
+          "v6only AAAA 2001:db8::12\n"
+          # public names with private answers: DNS rebinding (policy tests)
+          "rebind A 10.1.2.3\n"
+          "rebind6 AAAA fd12:3456::7\n"
+          "meta A 169.254.169.254\n"
+          "cgnat A 100.64.1.2\n"
+          "mixed A 192.0.2.13\nmixed A 192.168.1.13\n"
+          "to-loop CNAME loop.beta.net.\n")
     for i in range(40):
         s = f"big-{i:02d}-"
         s += ("abcdefghijklmnopqrstuvwxyz0123456789" * 3)[: 100 - len(s)]
@@ -111,7 +126,8 @@ def main():
 
     # --- beta.net (out-of-bailiwick NS) and dnshost.net (the name servers' zone)
     zones["beta.net"] = (header("beta.net", "ns1.dnshost.net.")
-                         + "@ NS ns1.dnshost.net.\n@ NS ns2.dnshost.net.\nwww A 192.0.2.20\n")
+                         + "@ NS ns1.dnshost.net.\n@ NS ns2.dnshost.net.\nwww A 192.0.2.20\n"
+                         + "loop A 127.0.0.1\nloop6 AAAA ::1\n")
     delegate("beta.net", ["ns1.dnshost.net.", "ns2.dnshost.net."])
     zones["dnshost.net"] = header("dnshost.net", "ns1.dnshost.net.") + in_bailiwick("dnshost.net")
     delegate("dnshost.net")
@@ -128,14 +144,15 @@ def main():
     tld["com"] += f"dead NS ns1.dead.com.\nns1.dead A {DEAD_IP}\n"
 
     # --- fillers
-    for n in range(FILLERS):
+    for n in range(fillers):
+        v4 = f"198.{18 + n // 256}.{n % 256}"  # 198.18.n below 256 fillers
         name = filler_name(n)
         z = header(name, f"ns1.{name}.") + in_bailiwick(name)
-        z += (f"www A 198.18.{n}.1\nwww AAAA 2001:db8:{n}::1\n"
-              f"@ MX 10 mail.{name}.\nmail A 198.18.{n}.2\n"
+        z += (f"www A {v4}.1\nwww AAAA 2001:db8:{n}::1\n"
+              f"@ MX 10 mail.{name}.\nmail A {v4}.2\n"
               f'@ TXT "filler {n:02d}"\n'
               f"alias CNAME www.{name}.\n"
-              f"api A 198.18.{n}.3\ncdn A 198.18.{n}.4\ncdn AAAA 2001:db8:{n}::4\n")
+              f"api A {v4}.3\ncdn A {v4}.4\ncdn AAAA 2001:db8:{n}::4\n")
         zones[name] = z
         delegate(name)
         names += [f"{name} SOA", f"{name} NS", f"{name} MX", f"{name} TXT",
@@ -181,7 +198,7 @@ def main():
         f.write("\n".join(names) + "\n")
     with open(os.path.join(out, "MANIFEST"), "w") as f:
         f.write(f"fakenet: {len(zones)} zones (root, {len(TLDS)} TLDs, {len(sld_zones)} SLDs incl. "
-                f"{FILLERS} fillers), {len(names)} filler names; root {ROOT_IP} tld {TLD_IP} "
+                f"{fillers} fillers), {len(names)} filler names; root {ROOT_IP} tld {TLD_IP} "
                 f"sld {','.join(SLD_IPS)} port 53; signed: {' '.join(SIGNED)}\n")
 
 
