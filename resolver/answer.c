@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <ldns/ldns.h>
 
@@ -46,11 +47,13 @@ write_opt(uint8_t *p, size_t cap, const struct pkt_query *q,
 	return 11 + rdlen;
 }
 
-/* Header flags for every answer we send: QR, RA, the client's RD and CD. */
+/* Header flags for every answer we send: QR, RA, the client's RD and CD;
+ * AA only for answers from internal zones. */
 static void
-write_flags(uint8_t *hdr, const struct pkt_query *q, int rcode, bool tc, bool ad)
+write_flags(uint8_t *hdr, const struct pkt_query *q, int rcode, bool tc, bool ad,
+    bool aa)
 {
-	hdr[2] = LDNS_QR_MASK | (q->rd ? LDNS_RD_MASK : 0) |
+	hdr[2] = LDNS_QR_MASK | (q->rd ? LDNS_RD_MASK : 0) | (aa ? LDNS_AA_MASK : 0) |
 	    (tc ? LDNS_TC_MASK : 0) | (uint8_t)(q->opcode << LDNS_OPCODE_SHIFT);
 	hdr[3] = LDNS_RA_MASK | (q->cd ? LDNS_CD_MASK : 0) |
 	    (ad ? LDNS_AD_MASK : 0) | (uint8_t)(rcode & 0x0f);
@@ -66,7 +69,7 @@ answer_synth(uint8_t *out, size_t cap, const struct pkt_query *q,
 		return 0;
 	memset(out, 0, PKT_HEADER_SIZE);
 	wr16(out, q->id);
-	write_flags(out, q, m->rcode, m->tc, m->ad);
+	write_flags(out, q, m->rcode, m->tc, m->ad, m->aa);
 	if (q->qname) {
 		if (cap < len + q->qname_len + 4u)
 			return 0;
@@ -178,7 +181,7 @@ answer_from_upstream(const struct pkt_query *q, const uint8_t *pkt,
 	 * pointers); the header is ours, and our OPT record goes last. */
 	memcpy(out, wire, wlen);
 	wr16(out, q->id);
-	write_flags(out, q, m.rcode, false, m.ad);
+	write_flags(out, q, m.rcode, false, m.ad, false);
 	if (q->edns)
 		wr16(out + 10, (uint16_t)(ldns_pkt_arcount(res) + 1));
 	*outlen = wlen + n;
@@ -187,4 +190,205 @@ out:
 	ldns_pkt_free(res);
 	ldns_pkt_free(in);
 	return ret;
+}
+
+int
+answer_finish(const struct pkt_query *q, const struct answer_meta *m,
+    size_t maxsize, bool overflow, uint8_t *out, size_t cap, size_t len,
+    size_t *outlen)
+{
+	struct answer_meta tm = *m;
+	size_t n = 0;
+
+	if (!overflow && len >= PKT_HEADER_SIZE && len <= cap) {
+		if (q->edns)
+			n = write_opt(out + len, cap - len, q, m);
+		if ((!q->edns || n > 0) && len + n <= maxsize) {
+			wr16(out, q->id);
+			write_flags(out, q, m->rcode, false, m->ad, m->aa);
+			if (q->edns)
+				wr16(out + 10, (uint16_t)(LDNS_ARCOUNT(out) + 1));
+			*outlen = len + n;
+			return 0;
+		}
+	}
+	tm.tc = true;
+	if ((*outlen = answer_synth(out, cap, q, &tm)) == 0)
+		return -ENOBUFS;
+	return 0;
+}
+
+/* Skip a possibly compressed name; \return the offset past it or 0. */
+static size_t
+skip_name(const uint8_t *p, size_t len, size_t pos)
+{
+	for (unsigned labels = 0; pos < len && labels < 128; labels++) {
+		uint8_t l = p[pos];
+
+		if ((l & 0xc0) == 0xc0)
+			return pos + 2 <= len ? pos + 2 : 0;
+		if (l & 0xc0)
+			return 0;
+		pos += 1 + (size_t)l;
+		if (l == 0)
+			return pos <= len ? pos : 0;
+	}
+	return 0;
+}
+
+/* Offset of the OPT record's RDLENGTH field in our answer, or 0 unless
+ * it is the last record (ours always is: whatever followed it could hold
+ * compression pointers that moving it would break). */
+static size_t
+find_opt_rdlen(const uint8_t *p, size_t len)
+{
+	size_t pos = PKT_HEADER_SIZE;
+	unsigned qd, rr;
+
+	if (len < PKT_HEADER_SIZE)
+		return 0;
+	qd = LDNS_QDCOUNT(p);
+	rr = (unsigned)LDNS_ANCOUNT(p) + LDNS_NSCOUNT(p) + LDNS_ARCOUNT(p);
+	for (unsigned i = 0; i < qd; i++)
+		if ((pos = skip_name(p, len, pos)) == 0 || (pos += 4) > len)
+			return 0;
+	for (unsigned i = 0; i < rr; i++) {
+		size_t rdl;
+
+		if ((pos = skip_name(p, len, pos)) == 0 || pos + 10 > len)
+			return 0;
+		rdl = (size_t)p[pos + 8] << 8 | p[pos + 9];
+		if (pos + 10 + rdl > len)
+			return 0;
+		if ((p[pos] << 8 | p[pos + 1]) == LDNS_RR_TYPE_OPT &&
+		    i >= rr - LDNS_ARCOUNT(p))
+			return pos + 10 + rdl == len ? pos + 8 : 0;
+		pos += 10 + rdl;
+	}
+	return 0;
+}
+
+size_t
+answer_stream_options(const uint8_t *in, size_t len, uint8_t *out, size_t cap,
+    int keepalive_100ms, size_t pad_block)
+{
+	size_t at = find_opt_rdlen(in, len), end, add = 0, rdlen, pad = 0;
+
+	if (at == 0 || len > cap)
+		return 0;
+	rdlen = (size_t)in[at] << 8 | in[at + 1];
+	end = at + 2 + rdlen;		/* where our options go */
+	if (keepalive_100ms >= 0)
+		add += 6;
+	if (len + add > cap || len + add > 65535 || rdlen + add > 65535)
+		return 0;
+	if (pad_block) {
+		size_t base = len + add + 4;	/* with an empty padding option */
+
+		pad = (pad_block - base % pad_block) % pad_block;
+		if (base + pad <= cap && base + pad <= 65535 &&
+		    rdlen + add + 4 + pad <= 65535)
+			add += 4 + pad;
+		else
+			pad_block = 0;
+	}
+	memcpy(out, in, end);
+	memcpy(out + end + add, in + end, len - end);
+	wr16(out + at, (uint16_t)(rdlen + add));
+	if (keepalive_100ms >= 0) {
+		wr16(out + end, EDNS_OPT_KEEPALIVE);
+		wr16(out + end + 2, 2);
+		wr16(out + end + 4, (uint16_t)(keepalive_100ms > 65535 ? 65535 :
+		    keepalive_100ms));
+		end += 6;
+	}
+	if (pad_block) {
+		wr16(out + end, EDNS_OPT_PADDING);
+		wr16(out + end + 2, (uint16_t)pad);
+		memset(out + end + 4, 0, pad);
+	}
+	return len + add;
+}
+
+/* MNAME and RNAME of the SOA in our synthesized negative answers: .invalid
+ * (RFC 6761), so that nobody mistakes it for a real zone. */
+static const uint8_t synth_mname[] = "\x07" "egressd" "\x07" "invalid";
+static const uint8_t synth_rname[] = "\x0a" "hostmaster" "\x07" "egressd" "\x07" "invalid";
+
+/* One record owned by the question's name (a pointer to offset 12). */
+static size_t
+write_rr(uint8_t *p, size_t cap, uint16_t type, uint32_t ttl,
+    const uint8_t *rd1, size_t l1, const uint8_t *rd2, size_t l2,
+    const uint8_t *rd3, size_t l3)
+{
+	size_t rdlen = l1 + l2 + l3;
+
+	if (cap < 12 + rdlen || rdlen > 65535)
+		return 0;
+	wr16(p, 0xc000 | PKT_HEADER_SIZE);
+	wr16(p + 2, type);
+	wr16(p + 4, LDNS_RR_CLASS_IN);
+	wr16(p + 6, (uint16_t)(ttl >> 16));
+	wr16(p + 8, (uint16_t)ttl);
+	wr16(p + 10, (uint16_t)rdlen);
+	memcpy(p + 12, rd1, l1);
+	if (l2)
+		memcpy(p + 12 + l1, rd2, l2);
+	if (l3)
+		memcpy(p + 12 + l1 + l2, rd3, l3);
+	return 12 + rdlen;
+}
+
+size_t
+answer_policy(uint8_t *out, size_t cap, size_t maxsize,
+    const struct pkt_query *q, const struct answer_meta *m,
+    const struct answer_rrs *r)
+{
+	struct pkt_query noedns;
+	struct answer_meta tc;
+	size_t len, n, alen = r->family == AF_INET ? 4 : 16;
+	uint16_t an = 0;
+
+	if (q->qname == NULL)
+		return 0;
+	/* header and question first; the OPT record goes last */
+	noedns = *q;
+	noedns.edns = false;
+	if ((len = answer_synth(out, cap, &noedns, m)) == 0)
+		goto truncate;
+	for (size_t i = 0; r->family && i < r->n_addrs; i++, an++) {
+		if (an == UINT16_MAX || (n = write_rr(out + len, cap - len,
+		    r->family == AF_INET ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA,
+		    r->ttl, r->addrs[i], alen, NULL, 0, NULL, 0)) == 0)
+			goto truncate;
+		len += n;
+	}
+	wr16(out + 6, an);
+	if (r->soa) {
+		uint8_t nums[20];
+		const uint32_t v[5] = { 1, 3600, 600, 86400, r->soa_ttl };
+
+		for (int i = 0; i < 5; i++) {
+			wr16(nums + 4 * i, (uint16_t)(v[i] >> 16));
+			wr16(nums + 4 * i + 2, (uint16_t)v[i]);
+		}
+		if ((n = write_rr(out + len, cap - len, LDNS_RR_TYPE_SOA,
+		    r->soa_ttl, synth_mname, sizeof(synth_mname), synth_rname,
+		    sizeof(synth_rname), nums, sizeof(nums))) == 0)
+			goto truncate;
+		len += n;
+		wr16(out + 8, 1);
+	}
+	if (q->edns) {
+		if ((n = write_opt(out + len, cap - len, q, m)) == 0)
+			goto truncate;
+		len += n;
+		wr16(out + 10, 1);
+	}
+	if (len <= maxsize)
+		return len;
+truncate:
+	tc = *m;
+	tc.tc = true;
+	return answer_synth(out, cap, q, &tc);
 }

@@ -24,6 +24,8 @@
 
 #include "resolver/config.h"
 #include "resolver/config_impl.h"
+#include "resolver/policy/geo.h"
+#include "resolver/policy/policy_config.h"
 
 #define CFG_MAX_LISTEN	64
 
@@ -43,11 +45,14 @@ static const struct scalar_key scalars[] = {
 	{ "server.tcp-max-connections", K_UINT, OFF(tcp_max_conns), "1024", 1, 1000000 },
 	{ "server.tcp-max-pipelined", K_UINT, OFF(tcp_max_pipelined), "100", 1, 65535 },
 	{ "server.max-queries", K_UINT, OFF(max_inflight), "10000", 16, 10000000 },
+	{ "server.tls-handshake-timeout", K_MS, OFF(tls_handshake_ms), "5s", 100, 60000 },
+	{ "server.max-connections-per-client", K_UINT, OFF(max_conns_per_client), "64", 1, 1000000 },
 	{ "resolution.dnssec", K_BOOL, OFF(dnssec), "yes", 0, 1 },
 	{ "resolution.trust-anchor", K_PATH, OFF(trust_anchor), "/usr/share/dns/root.key", 0, 0 },
 	{ "resolution.root-hints", K_PATH, OFF(root_hints), NULL, 0, 0 },
 	{ "resolution.cache-size", K_SIZE, OFF(cache_size), "64m", 1u << 20, 1ull << 40 },
 	{ "resolution.query-timeout", K_MS, OFF(query_timeout_ms), "10s", 500, 120000 },
+	{ "threatdb", K_PATH, OFF(threatdb), "/var/lib/egressd/threatdb", 0, 0 },
 };
 #undef OFF
 
@@ -332,7 +337,7 @@ cfg_seq(struct parse *ps, yaml_node_t *n, const char *key,
 
 struct listen_tmp {
 	const char *transport, *address;
-	yaml_node_t *tnode, *anode;
+	yaml_node_t *tnode, *anode, *rnode;
 };
 
 static int
@@ -349,6 +354,8 @@ listen_pair(struct parse *ps, const char *key, yaml_node_t *k, yaml_node_t *v,
 		t->transport = cfg_scalar(v), t->tnode = v;
 	else if (strcmp(key, "address") == 0)
 		t->address = cfg_scalar(v), t->anode = v;
+	else if (strcmp(key, "require-client-certificate") == 0)
+		t->rnode = v;
 	else
 		return cfg_fail(ps, k, name, "unknown key");
 	return 0;
@@ -376,17 +383,30 @@ do_listen(struct parse *ps, yaml_node_t *n, const char *key)
 			return r;
 		if (t.transport == NULL)
 			return cfg_fail(ps, e, "server.listen.transport", "missing");
-		if (strcmp(t.transport, "dns") != 0)
+		if (strcmp(t.transport, "dns") == 0)
+			l->kind = LISTEN_DNS;
+		else if (strcmp(t.transport, "dot") == 0)
+			l->kind = LISTEN_DOT;
+		else
 			return cfg_fail(ps, t.tnode, "server.listen.transport",
-			    "\"%s\" is not supported (this version serves: dns)",
+			    "\"%s\" is not supported (this version serves: dns, dot)",
 			    t.transport);
+		if (t.rnode && l->kind != LISTEN_DOT)
+			return cfg_fail(ps, t.rnode,
+			    "server.listen.require-client-certificate",
+			    "only for transport dot");
+		if (t.rnode && cfg_bool(cfg_scalar(t.rnode),
+		    &l->require_client_cert) != 0)
+			return cfg_fail(ps, t.rnode,
+			    "server.listen.require-client-certificate",
+			    "\"%s\" is not yes or no", cfg_scalar(t.rnode));
 		if (t.address == NULL)
 			return cfg_fail(ps, e, "server.listen.address", "missing");
-		if (config_parse_sockaddr(t.address, 53, &l->ss, &l->sslen) != 0)
+		if (config_parse_sockaddr(t.address,
+		    l->kind == LISTEN_DOT ? 853 : 53, &l->ss, &l->sslen) != 0)
 			return cfg_fail(ps, t.anode, "server.listen.address",
 			    "\"%s\" is not ADDRESS[:PORT] ([IPv6]:PORT for IPv6)",
 			    t.address);
-		l->kind = LISTEN_DNS;
 		l->line = cfg_line(e);
 		if ((l->text = strdup(t.address)) == NULL)
 			return -ENOMEM;
@@ -468,7 +488,7 @@ do_unbound_options(struct parse *ps, yaml_node_t *n, const char *key)
 }
 
 struct tenant_tmp {
-	yaml_node_t *name, *networks;
+	yaml_node_t *name, *networks, *identity, *policy;
 };
 
 static int
@@ -481,6 +501,10 @@ tenant_pair(struct parse *ps, const char *key, yaml_node_t *k, yaml_node_t *v,
 		t->name = v;
 	else if (strcmp(key, "networks") == 0)
 		t->networks = v;
+	else if (strcmp(key, "certificate-identity") == 0)
+		t->identity = v;
+	else if (strcmp(key, "policy") == 0)
+		t->policy = v;
 	else {
 		char name[64];
 		snprintf(name, sizeof(name), "tenants.%s", key);
@@ -529,6 +553,31 @@ add_networks(struct parse *ps, yaml_node_t *n, uint32_t tenant)
 	return 0;
 }
 
+/* certificate-identity of the tenant just added: a DNS name, a URI or a
+ * CN, printable, unique among tenants. */
+static int
+tenant_identity(struct parse *ps, yaml_node_t *n)
+{
+	struct tenants *t = &ps->c->tenants;
+	const char *s = cfg_scalar(n);
+	const char *key = "tenants.certificate-identity";
+
+	if (s == NULL || *s == '\0')
+		return cfg_fail(ps, n, key, "expected a DNS name, URI or CN");
+	if (strlen(s) > 1024)
+		return cfg_fail(ps, n, key, "longer than 1024 characters");
+	for (const char *p = s; *p; p++)
+		if (!isprint((unsigned char)*p))
+			return cfg_fail(ps, n, key, "contains a control character");
+	for (size_t j = 0; j + 1 < t->n; j++)
+		if (t->v[j].cert_identity && strcasecmp(t->v[j].cert_identity, s) == 0)
+			return cfg_fail(ps, n, key,
+			    "\"%s\" already identifies tenant %s", s, t->v[j].name);
+	if ((t->v[t->n - 1].cert_identity = strdup(s)) == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
 static int
 do_tenants(struct parse *ps, yaml_node_t *n, const char *key)
 {
@@ -558,10 +607,17 @@ do_tenants(struct parse *ps, yaml_node_t *n, const char *key)
 			return -ENOMEM;
 		t->v[t->n].line = cfg_line(e);
 		t->n++;
-		if (tt.networks == NULL)
+		if (tt.networks == NULL && tt.identity == NULL)
 			return cfg_fail(ps, e, "tenants.networks",
-			    "tenant \"%s\" has no networks", name);
-		if ((r = add_networks(ps, tt.networks, (uint32_t)(t->n - 1))) != 0)
+			    "tenant \"%s\" has neither networks nor a "
+			    "certificate-identity", name);
+		if (tt.identity && (r = tenant_identity(ps, tt.identity)) != 0)
+			return r;
+		if (tt.policy &&
+		    (r = pol_config_tenant(ps, tt.policy, &t->v[t->n - 1])) != 0)
+			return r;
+		if (tt.networks &&
+		    (r = add_networks(ps, tt.networks, (uint32_t)(t->n - 1))) != 0)
 			return r;
 	}
 	return 0;
@@ -575,9 +631,16 @@ static const struct {
 	int (*fn)(struct parse *, yaml_node_t *, const char *);
 } complex[] = {
 	{ "server.listen", do_listen },
+	{ "server.tls", tls_config_parse },
 	{ "resolution.forward", do_forward },
 	{ "resolution.unbound-options", do_unbound_options },
 	{ "tenants", do_tenants },
+	{ "zones", zone_config_parse },
+	{ "policies", pol_config_policies },
+	{ "geoip", geo_config_parse },
+	{ "security-nodes", node_config_parse },
+	{ "log", audit_config_parse },
+	{ "metrics", metrics_config_parse },
 };
 
 static int
@@ -648,6 +711,14 @@ validate(struct parse *ps)
 	if ((r = cfg_check_file(ps,
 	    scalar_line(ps, "resolution.root-hints"), "resolution.root-hints",
 	    c->root_hints)) != 0)
+		return r;
+	if ((r = tls_config_validate(ps)) != 0)
+		return r;
+	if ((r = audit_config_validate(ps)) != 0)
+		return r;
+	if ((r = pol_config_validate(ps)) != 0)
+		return r;
+	if ((r = zone_config_validate(ps)) != 0)
 		return r;
 	tenants_finish(&c->tenants);
 	return 0;
@@ -763,6 +834,14 @@ config_free(struct config *c)
 	}
 	free(c->ub_opts);
 	tenants_deinit(&c->tenants);
+	zone_config_free(c);
+	policies_deinit(&c->policies);
+	free(c->threatdb);
+	geo_free(c->geo);
+	node_pools_free(c->nodes);
+	tls_config_free(&c->tls);
+	audit_config_free(&c->log);
+	metrics_config_free(&c->metrics);
 	free(c->trust_anchor);
 	free(c->root_hints);
 	free(c->path);

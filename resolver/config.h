@@ -9,11 +9,18 @@
 
 #include "resolver/eg.h"
 #include "resolver/policy/tenant.h"
+#include "resolver/policy/node.h"
+#include "resolver/policy/policy.h"
+
+struct geo;
+struct zone_cfg;
+struct zone_set;
 
 #define CONFIG_DEFAULT_PATH	"/etc/egressd/egressd.yaml"
 
 enum listen_kind {
 	LISTEN_DNS,		/* Do53: UDP and TCP on the same address */
+	LISTEN_DOT,		/* DNS-over-TLS (RFC 7858) */
 };
 
 struct listen_cfg {
@@ -21,6 +28,59 @@ struct listen_cfg {
 	struct sockaddr_storage ss;
 	socklen_t sslen;
 	char *text;		/* as written, for messages */
+	int line;
+	bool require_client_cert;	/* dot: require-client-certificate */
+};
+
+/** server.tls: the server's certificate chain and key, and the CA that
+ * signs tenants' client certificates (mTLS), all PEM paths. */
+struct tls_cfg {
+	char *certificate;
+	char *key;
+	char *client_ca;	/* NULL: no client certificates asked for */
+	int line;		/* where server.tls was given, 0: absent */
+	int cert_line, key_line, ca_line;	/* where each key was given */
+};
+
+/** log: how the query audit log is kept (resolver/audit_config.c). */
+enum audit_mode {
+	AUDIT_MODE_METADATA = 0,	/* a record for every query */
+	AUDIT_MODE_BLOCKED_ONLY,	/* only decisions other than pass */
+	AUDIT_MODE_NONE,		/* no records */
+};
+enum audit_addr {
+	AUDIT_ADDR_FULL = 0,		/* the client's address as is */
+	AUDIT_ADDR_TRUNCATE,		/* its /24 (IPv4) or /56 (IPv6) */
+	AUDIT_ADDR_HASH,		/* HMAC-SHA-256 of it, keyed by hash-key */
+};
+enum audit_sink { AUDIT_SINK_NONE = 0, AUDIT_SINK_FILE, AUDIT_SINK_STDOUT,
+	AUDIT_SINK_SYSLOG };
+
+#define AUDIT_KEY_MIN	16	/* bytes of log.hash-key, at least */
+#define AUDIT_KEY_MAX	4096
+
+struct audit_cfg {
+	enum audit_mode mode;		/* log.mode */
+	enum audit_addr client;		/* log.client-address */
+	enum audit_sink sink;
+	char *path;			/* log.queries (a file), or NULL */
+	char *syslog_host;		/* log.syslog: tcp:// or tls://HOST:PORT */
+	char *syslog_port;
+	bool syslog_tls;
+	char *syslog_ca;		/* log.syslog-ca, NULL: the system CAs */
+	unsigned buffer;		/* log.buffer: records per worker ring */
+	uint64_t syslog_buffer;		/* log.syslog-buffer: bytes held meanwhile */
+	uint8_t *key;			/* content of log.hash-key */
+	size_t keylen;
+	int line;			/* where log: was given, 0: absent */
+};
+
+/** metrics: the Prometheus endpoint (resolver/metrics_config.c). */
+struct metrics_cfg {
+	bool enabled;
+	struct sockaddr_storage ss;	/* metrics.listen */
+	socklen_t sslen;
+	char *text;
 	int line;
 };
 
@@ -41,6 +101,9 @@ struct config {
 	unsigned tcp_max_conns;		/* server.tcp-max-connections */
 	unsigned tcp_max_pipelined;	/* server.tcp-max-pipelined */
 	unsigned max_inflight;		/* server.max-queries */
+	unsigned tls_handshake_ms;	/* server.tls-handshake-timeout */
+	unsigned max_conns_per_client;	/* server.max-connections-per-client */
+	struct tls_cfg tls;		/* server.tls */
 	bool dnssec;			/* resolution.dnssec */
 	char *trust_anchor;		/* resolution.trust-anchor */
 	char *root_hints;		/* resolution.root-hints, may be NULL */
@@ -51,6 +114,17 @@ struct config {
 	struct kv *ub_opts;		/* resolution.unbound-options */
 	size_t n_ub_opts;
 	struct tenants tenants;
+	struct zone_cfg *zone_cfg;	/* zones: as written (zones/zone_config.c) */
+	size_t n_zone_cfg;
+	struct zone_set *zones;		/* zones: loaded; NULL when none */
+	struct policies policies;	/* policies: (resolver/policy/policy_config.c) */
+	char *threatdb;			/* threatdb: the LMDB environment's directory */
+	struct audit_cfg log;		/* log: */
+	struct metrics_cfg metrics;	/* metrics: */
+	struct geo *geo;		/* geoip: NULL when not configured */
+	struct node_pools *nodes;	/* security-nodes.pools: NULL when none;
+					 * only its health flags (atomics) change */
+	struct node_check node_check;	/* security-nodes.health-check */
 };
 
 /**

@@ -72,3 +72,28 @@ int cfg_for_pairs(struct parse *ps, yaml_node_t *map, const char *where,
 /** A sequence's items, at most CFG_MAX_LIST of them. */
 int cfg_seq(struct parse *ps, yaml_node_t *n, const char *key,
     yaml_node_item_t **start, size_t *count) EG_MUSTCHECK;
+
+/* Sections parsed in their own files. */
+/** server.tls (resolver/dot/tls_config.c) */
+int tls_config_parse(struct parse *ps, yaml_node_t *n, const char *key) EG_MUSTCHECK;
+/** Cross-checks of server.tls against the listeners and tenants; loads the
+ * certificate, key and client CA as the server will. */
+int tls_config_validate(struct parse *ps) EG_MUSTCHECK;
+void tls_config_free(struct tls_cfg *t);
+/** geoip (resolver/policy/geo_config.c): opens the databases, so -t checks
+ * them. */
+int geo_config_parse(struct parse *ps, yaml_node_t *n, const char *key) EG_MUSTCHECK;
+/** security-nodes (resolver/policy/node_config.c) */
+int node_config_parse(struct parse *ps, yaml_node_t *n, const char *key) EG_MUSTCHECK;
+/** log: (resolver/audit_config.c) */
+int audit_config_parse(struct parse *ps, yaml_node_t *n, const char *key) EG_MUSTCHECK;
+int audit_config_validate(struct parse *ps) EG_MUSTCHECK;
+void audit_config_free(struct audit_cfg *a);
+/** metrics: (resolver/metrics_config.c) */
+int metrics_config_parse(struct parse *ps, yaml_node_t *n, const char *key) EG_MUSTCHECK;
+void metrics_config_free(struct metrics_cfg *m);
+/** zones: (zones/zone_config.c): the entries as written; validate
+ * resolves their tenants and loads the zone files into c->zones. */
+int zone_config_parse(struct parse *ps, yaml_node_t *n, const char *key) EG_MUSTCHECK;
+int zone_config_validate(struct parse *ps) EG_MUSTCHECK;
+void zone_config_free(struct config *c);

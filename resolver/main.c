@@ -10,8 +10,11 @@
 
 #include <event2/event.h>
 
+#include "resolver/audit.h"
 #include "resolver/config.h"
 #include "resolver/log.h"
+#include "resolver/metrics.h"
+#include "resolver/probe.h"
 #include "resolver/recurse.h"
 #include "resolver/worker.h"
 
@@ -40,7 +43,48 @@ on_stop(evutil_socket_t sig, short what, void *arg)
 static void
 on_hup(evutil_socket_t sig, short what, void *arg)
 {
-	log_warnx("SIGHUP: reload is not available in this version; restart to apply changes");
+	struct worker *w = arg;
+	char err[1024];
+
+	if (w->tls == NULL) {
+		log_warnx("SIGHUP: reload is not available in this version; restart to apply changes");
+		return;
+	}
+	/* the TLS files only (the rest of the config needs a restart) */
+	if (worker_reload_tls(w, w->cfg, err, sizeof(err)) != 0)
+		log_warnx("SIGHUP: TLS reload refused, the running certificate "
+		    "stays: %s", err);
+	else
+		log_info("SIGHUP: TLS certificate, key and client CA reloaded "
+		    "for new connections");
+}
+
+/* SIGHUP also reopens the query log (logrotate moved it). */
+static void
+on_hup_log(evutil_socket_t sig, short what, void *arg)
+{
+	audit_reopen(arg);
+}
+
+/* The query log and the metrics endpoint for worker w: the log file and
+ * the listener are opened here; their threads start later. */
+static int
+observe_new(const struct config *cfg, struct worker *w, struct audit **a,
+    struct metrics **m, char *err, size_t errlen)
+{
+	int r;
+
+	if ((r = audit_new(a, cfg, err, errlen)) != 0 ||
+	    (r = metrics_new(m, cfg, *a, err, errlen)) != 0)
+		return r;
+	if ((r = audit_ring_new(*a, &w->audit)) != 0 ||
+	    (cfg->metrics.enabled &&
+	    ((r = metrics_worker_new(*m, &w->metrics)) != 0 ||
+	    (r = metrics_probe_start(w->metrics, w)) != 0))) {
+		snprintf(err, errlen, "query log and metrics: %s", eg_strerror(r));
+		return r;
+	}
+	return 0;
 }
 
 /* -t: let libunbound judge its options and the trust anchor too. */
@@ -109,6 +153,9 @@ main(int argc, char **argv)
 	struct event *sigs[4] = { NULL };
 	struct config *cfg;
 	struct worker *w;
+	struct probe *probe = NULL;
+	struct audit *audit = NULL;
+	struct metrics *metrics = NULL;
 	char err[1024];
 
 	while ((ch = getopt(argc, argv, "c:tfvh")) != -1) {
@@ -147,24 +194,44 @@ main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	if (observe_new(cfg, w, &audit, &metrics, err, sizeof(err)) != 0) {
+		fprintf(stderr, "egressd: %s\n", err);
+		metrics_free(metrics);
+		audit_free(audit);
+		worker_free(w);
+		config_free(cfg);
+		return 1;
+	}
 	if ((sigs[0] = evsignal_new(w->base, SIGTERM, on_stop, w)) == NULL ||
 	    (sigs[1] = evsignal_new(w->base, SIGINT, on_stop, w)) == NULL ||
 	    (sigs[2] = evsignal_new(w->base, SIGHUP, on_hup, w)) == NULL ||
+	    (sigs[3] = evsignal_new(w->base, SIGHUP, on_hup_log, audit)) == NULL ||
 	    event_add(sigs[0], NULL) || event_add(sigs[1], NULL) ||
-	    event_add(sigs[2], NULL))
+	    event_add(sigs[2], NULL) || event_add(sigs[3], NULL))
 		fatalx("cannot install signal handlers");
 	log_info("egressd %s serving (config %s)", PACKAGE_VERSION, path);
 	if (!fg) {
 		log_init(verbose, 1);
 		detach(ready_fd);
 	}
+	/* after the fork and the switch to syslog: the prober is a thread */
+	if (cfg->nodes && probe_start(&probe, cfg->nodes, &cfg->node_check, err,
+	    sizeof(err)) != 0)
+		fatalx("%s", err);
+	if (audit_start(audit) != 0 || metrics_start(metrics) != 0)
+		fatalx("cannot start the query log or metrics threads");
 	worker_run(w);
+	probe_stop(probe);
 	log_info("stopped: %llu queries, %llu dropped, %llu timed out",
 	    (unsigned long long)w->stats.queries,
 	    (unsigned long long)w->stats.dropped,
 	    (unsigned long long)w->stats.timeouts);
-	for (size_t i = 0; i < 3; i++)
+	for (size_t i = 0; i < 4; i++)
 		event_free(sigs[i]);
+	metrics_free(metrics);	/* before the worker: it reads its threatdb */
+	w->metrics = NULL;
+	audit_free(audit);	/* writes what the rings still hold */
+	w->audit = NULL;
 	worker_free(w);
 	config_free(cfg);
 	return 0;

@@ -1,20 +1,33 @@
 /* query.c -- the pipeline: one function that reads like the contract
  *
- * parse -> tenant -> recurse -> answer.  Later stages (special names,
- * internal zones, name and response policy, audit) slot in at the named
- * places.  Steps do no I/O; the transport sends what we return.
+ * query_start(): parse -> tenant -> special names -> internal zones ->
+ * query-name policy -> recursion; recursed(): DNSSEC verdict -> response
+ * policy -> action.  The decisions are resolver/policy/policy.c's; this
+ * file only strings them together and writes the answers.  Steps do no
+ * I/O; the transport sends what we return.
  */
 #include "autoconf.h"
 
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "resolver/answer.h"
+#include "resolver/audit.h"
 #include "resolver/config.h"
 #include "resolver/log.h"
+#include "resolver/policy/geo.h"
+#include "resolver/policy/node.h"
+#include "resolver/policy/policy.h"
 #include "resolver/policy/tenant.h"
 #include "resolver/query.h"
 #include "resolver/worker.h"
+#include "zones/zone.h"
+
+#define TYPE_A		1
+#define TYPE_AAAA	28
+#define TDB_WARN_EVERY_S	60	/* threat-DB lookup errors in the log */
 
 struct query *
 query_new(struct worker *w, enum transport t, const struct sockaddr *client,
@@ -47,6 +60,7 @@ query_send(struct query *q, const uint8_t *ans, size_t len)
 	if (!q->answered) {
 		q->answered = true;
 		TAILQ_REMOVE(&q->w->waiting, q, wentry);
+		audit_query(q, ans, len);	/* the log record and the metrics */
 		if (q->tctx)
 			q->ops->send(q, ans, len);
 	}
@@ -68,23 +82,149 @@ send_synth(struct query *q, int rcode, int ede, const char *text)
 	query_send(q, n ? q->w->ans : NULL, n);
 }
 
+/* pol_env hook: the country and AS of an answer address. */
+static void
+geo_hook(void *arg, int family, const uint8_t *addr, char cc[3], uint32_t *asn)
+{
+	const struct config *cfg = arg;
+
+	geo_lookup(cfg->geo, family, addr, cc, asn);
+}
+
+/* pol_env hook: an address of an internal zone's data (rebinding). */
+static bool
+zone_addr_hook(void *arg, int family, const uint8_t *addr)
+{
+	const struct config *cfg = arg;
+
+	return zone_set_holds_addr(cfg->zones, family, addr);
+}
+
+/* What the policy checks of this query consult. */
+static void
+policy_env(struct query *q, struct pol_env *e)
+{
+	const struct config *cfg = q->w->cfg;
+
+	memset(e, 0, sizeof(*e));
+	e->policy = q->tenant->policy ? q->tenant->policy : &pol_builtin_pass;
+	e->tdb = worker_tdb(q->w);
+	e->now = time(NULL);
+	e->geo = cfg->geo ? geo_hook : NULL;
+	e->internal_addr = cfg->zones ? zone_addr_hook : NULL;
+	e->arg = (void *)cfg;
+}
+
+/* A threat-DB lookup failed: the query goes on unfiltered (as without a
+ * database); say so in the log, but not for every query. */
+static void
+tdb_trouble(struct query *q, int err)
+{
+	time_t now = time(NULL);
+
+	if (err == 0 || now < q->w->tdb_warned_at + TDB_WARN_EVERY_S)
+		return;
+	q->w->tdb_warned_at = now;
+	log_warnx("threatdb lookup failed (%s): answering unfiltered",
+	    eg_strerror(err));
+}
+
+/* The country of the client, for the choice of security-node pool. */
+static void
+client_country(const struct query *q, char cc[3])
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&q->client;
+
+	cc[0] = '\0';
+	if (sa->sa_family == AF_INET)
+		geo_lookup(q->w->cfg->geo, AF_INET, (const uint8_t *)
+		    &((const struct sockaddr_in *)sa)->sin_addr, cc, NULL);
+	else if (sa->sa_family == AF_INET6)
+		geo_lookup(q->w->cfg->geo, AF_INET6,
+		    ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr, cc, NULL);
+}
+
+/* Step 9 for redirect and block: the synthesized answer.  A redirect
+ * answers A/AAAA with the security nodes of the client's region (NODATA
+ * for other types, or when no node has that family); a block answers as
+ * the policy's block-answer says (the feed's hint may say NXDOMAIN or
+ * NODATA).  Negative answers carry a SOA with the TTL we chose. */
+static void
+send_policy(struct query *q)
+{
+	const struct config *cfg = q->w->cfg;
+	const struct policy *p = q->tenant->policy ? q->tenant->policy :
+	    &pol_builtin_pass;
+	struct pol_verdict *v = &q->verdict;
+	uint8_t addrs[NODE_MAX_POOL_ADDRS][16];
+	struct answer_meta m = { .rcode = RCODE_NOERROR };
+	struct answer_rrs rrs = { .addrs = (const uint8_t (*)[16])addrs };
+	char text[TDB_MAX_CATEGORY + TDB_MAX_FEED + 96], cc[3];
+	size_t n;
+
+	/* a feed's redirect hint with no security nodes configured */
+	if (v->action == POL_REDIRECT && cfg->nodes == NULL)
+		v->action = POL_BLOCK, v->block = p->block_answer;
+	m.ede = pol_ede(v, text, sizeof(text));
+	m.ede_text = text;
+	if (v->action == POL_REDIRECT) {
+		rrs.family = q->pq.qtype == TYPE_A ? AF_INET :
+		    q->pq.qtype == TYPE_AAAA ? AF_INET6 : 0;
+		rrs.ttl = p->redirect_ttl;
+		if (rrs.family) {
+			client_country(q, cc);
+			rrs.n_addrs = node_pick(cfg->nodes, cc, rrs.family,
+			    addrs, NODE_MAX_POOL_ADDRS);
+		}
+		rrs.soa = rrs.n_addrs == 0;
+		rrs.soa_ttl = p->redirect_ttl;
+	} else {
+		m.rcode = v->block == POL_BLOCK_NXDOMAIN ? RCODE_NXDOMAIN :
+		    v->block == POL_BLOCK_NODATA ? RCODE_NOERROR : RCODE_REFUSED;
+		rrs.soa = v->block != POL_BLOCK_REFUSED;
+		rrs.soa_ttl = p->block_ttl;
+	}
+	n = answer_policy(q->w->ans, sizeof(q->w->ans), q->max_answer, &q->pq,
+	    &m, &rrs);
+	query_send(q, n ? q->w->ans : NULL, n);
+}
+
 static void
 recursed(void *arg, int err, const uint8_t *pkt, size_t len,
     enum recurse_sec sec, const char *why_bogus)
 {
 	struct query *q = arg;
+	struct pol_env env;
 	size_t n = 0;
 
 	if (q->answered) {	/* timed out meanwhile */
 		TAILQ_REMOVE(&q->w->orphans, q, wentry);
 		goto done;
 	}
+	/* called back inside recurse_resolve(): libunbound had it cached */
+	q->upstream = err ? QUERY_UP_FAILED : q->w->resolving == q ?
+	    QUERY_UP_CACHE : QUERY_UP_NETWORK;
+	q->sec = sec;
 	if (err != 0) {
 		send_synth(q, RCODE_SERVFAIL, EDE_NO_REACHABLE_AUTHORITY, NULL);
 		goto done;
 	}
+	/* bogus stays SERVFAIL: policy never turns a validation failure into
+	 * an answer (only the query-name policy, before recursion, can) */
 	if (sec == RECURSE_BOGUS && !q->pq.cd) {
 		send_synth(q, RCODE_SERVFAIL, EDE_DNSSEC_BOGUS, why_bogus);
+		goto done;
+	}
+	/* 8. response policy: the CNAME chain's names and every address */
+	policy_env(q, &env);
+	if (pol_check_response(&env, pkt, len, &q->verdict) < 0) {
+		send_synth(q, RCODE_SERVFAIL, EDE_OTHER, "upstream answer unusable");
+		goto done;
+	}
+	/* 9. action: redirect and block answer for themselves; pass and log
+	 * give the real answer */
+	if (q->verdict.action >= POL_REDIRECT) {
+		send_policy(q);
 		goto done;
 	}
 	if (answer_from_upstream(&q->pq, pkt, len, sec == RECURSE_SECURE,
@@ -101,6 +241,7 @@ void
 query_expire(struct query *q)
 {
 	q->w->stats.timeouts++;
+	q->upstream = QUERY_UP_FAILED;
 	send_synth(q, RCODE_SERVFAIL, EDE_NO_REACHABLE_AUTHORITY,
 	    "resolution timed out");
 	TAILQ_INSERT_TAIL(&q->w->orphans, q, wentry);
@@ -121,7 +262,11 @@ void
 query_start(struct query *q)
 {
 	const struct config *cfg = q->w->cfg;
+	struct worker *w = q->w;	/* q may be gone after recurse_resolve() */
 	char name[PKT_MAX_NAME_TEXT];
+	const struct zone *zone;
+	struct pol_env env;
+	int err;
 
 	TAILQ_INSERT_TAIL(&q->w->waiting, q, wentry);
 	switch (pkt_parse_query(q->wire, q->wirelen, &q->pq)) {
@@ -151,20 +296,55 @@ query_start(struct query *q)
 	} else
 		q->max_answer = QUERY_MAX_WIRE;
 
-	/* tenant: no tenant, no answer (never an open resolver) */
-	if ((q->tenant = tenants_match(&cfg->tenants,
+	/* tenant: the transport's hint (certificate, DoH token) beats the
+	 * source address; no tenant, no answer (never an open resolver) */
+	if ((q->tenant = q->tenant_hint) == NULL &&
+	    (q->tenant = tenants_match(&cfg->tenants,
 	    (const struct sockaddr *)&q->client)) == NULL) {
 		send_synth(q, RCODE_REFUSED, EDE_PROHIBITED, NULL);
 		goto done;
 	}
+	policy_env(q, &env);
 
-	/* recursion: ownership passes to recursed() */
+	/* 4. special names: the canaries of clients' own encrypted DNS */
+	if (pol_check_special(env.policy, q->pq.qname, &q->verdict) != POL_PASS) {
+		send_policy(q);
+		goto done;
+	}
+
+	/* 5. internal zones: answered from the zone data, never recursed */
+	if ((zone = zone_set_find(cfg->zones, q->pq.qname,
+	    (uint32_t)(q->tenant - cfg->tenants.v))) != NULL) {
+		size_t n;
+
+		q->verdict.reason = POL_REASON_INTERNAL;
+		if (zone_answer(zone, &q->pq, q->max_answer, q->w->ans,
+		    sizeof(q->w->ans), &n) != 0)
+			send_synth(q, RCODE_SERVFAIL, EDE_OTHER, "internal zone");
+		else
+			query_send(q, q->w->ans, n);
+		goto done;
+	}
+
+	/* 6. query-name policy: allow list, then the threat DB; a redirect or
+	 * block is answered here, before recursion (also for a name that
+	 * would not validate); log goes on and is remembered */
+	if (pol_check_qname(&env, q->pq.qname, &q->verdict, &err) >= POL_REDIRECT) {
+		send_policy(q);
+		goto done;
+	}
+	tdb_trouble(q, err);
+
+	/* 7. recursion: ownership passes to recursed() */
+	w->resolving = q;
 	if (pkt_name_to_text(q->pq.qname, name, sizeof(name)) < 0 ||
 	    recurse_resolve(q->w->rec, name, q->pq.qtype, q->pq.qclass, &q->req,
 	    recursed, q) != 0) {
+		w->resolving = NULL;
 		send_synth(q, RCODE_SERVFAIL, EDE_OTHER, "cannot start resolution");
 		goto done;
 	}
+	w->resolving = NULL;
 	return;
 done:
 	query_free(q);

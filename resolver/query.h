@@ -9,15 +9,24 @@
 #include <time.h>
 
 #include "resolver/packet.h"
+#include "resolver/policy/policy.h"
 #include "resolver/recurse.h"
 
 struct worker;
 struct query;
 struct tenant;
 
-enum transport { TRANSPORT_UDP, TRANSPORT_TCP };
+enum transport { TRANSPORT_UDP, TRANSPORT_TCP, TRANSPORT_DOT };
 
 #define QUERY_MAX_WIRE	65535
+
+/** What recursion did for a query, for the audit log and metrics. */
+enum query_upstream {
+	QUERY_UP_NONE = 0,	/* not recursed */
+	QUERY_UP_CACHE,		/* libunbound answered inside the resolve call */
+	QUERY_UP_NETWORK,	/* it answered later: it had to ask */
+	QUERY_UP_FAILED,	/* no usable answer: unreachable, timeout */
+};
 
 /** What a transport does with the answer.  ans == NULL: say nothing.
  * Called at most once per query, only while q->tctx is not NULL. */
@@ -36,8 +45,15 @@ struct query {
 	size_t max_answer;	/* UDP: client's EDNS size (capped); TCP: 65535 */
 	struct pkt_query pq;
 	const struct tenant *tenant;
+	const struct tenant *tenant_hint;	/* from the transport (mTLS certificate,
+					 * DoH token): beats the source address */
 	struct recurse_req req;
+	struct pol_verdict verdict;	/* what the policy decided and why
+					 * (action, reason, category, feed):
+					 * audit.c reads it */
 	struct timespec start;
+	enum query_upstream upstream;	/* audit.c reads these two */
+	enum recurse_sec sec;		/* valid when upstream is CACHE/NETWORK */
 	bool answered;		/* already answered (timed out); awaiting upstream */
 	TAILQ_ENTRY(query) wentry;	/* worker's in-flight list, oldest first */
 	TAILQ_ENTRY(query) tentry;	/* transport's list (TCP connection) */

@@ -8,11 +8,16 @@
 
 #include "resolver/config.h"
 #include "resolver/do53.h"
+#include "resolver/dot/dot.h"
+#include "resolver/dot/tls.h"
 #include "resolver/log.h"
 #include "resolver/recurse.h"
+#include "resolver/stream.h"
 #include "resolver/worker.h"
+#include "threatdb/tdb.h"
 
 #define EXPIRE_TICK_MS	100	/* resolution of query-timeout */
+#define TDB_RETRY_S	1	/* a missing threatdb is looked for this often */
 #define DRAIN_TICK_MS	20
 
 static long
@@ -36,6 +41,45 @@ expire_tick(evutil_socket_t fd, short what, void *arg)
 		query_expire(q);
 }
 
+/* Open the threat database and this thread's reader.  \return 0, or
+ * -ENOENT (none yet: not fatal), or another code with err set. */
+static int
+worker_open_tdb(struct worker *w, char *err, size_t errlen)
+{
+	char msg[TDB_ERRLEN];
+	int r;
+
+	if ((r = tdb_open(&w->tdb, w->cfg->threatdb, false, msg, sizeof(msg))) != 0) {
+		snprintf(err, errlen, "%s", msg);
+		return r;
+	}
+	if ((r = tdb_reader_new(&w->tdb_reader, w->tdb)) != 0) {
+		snprintf(err, errlen, "threatdb %s: no reader: %s",
+		    w->cfg->threatdb, eg_strerror(r));
+		tdb_close(w->tdb);
+		w->tdb = NULL;
+		return r;
+	}
+	return 0;
+}
+
+struct tdb_reader *
+worker_tdb(struct worker *w)
+{
+	char err[TDB_ERRLEN + 64];
+	time_t now;
+
+	if (w->tdb_reader != NULL)
+		return w->tdb_reader;
+	if ((now = time(NULL)) < w->tdb_retry_at)
+		return NULL;
+	w->tdb_retry_at = now + TDB_RETRY_S;
+	if (worker_open_tdb(w, err, sizeof(err)) != 0)
+		return NULL;
+	log_info("threatdb %s opened: threat checks are on", w->cfg->threatdb);
+	return w->tdb_reader;
+}
+
 int
 worker_new(struct worker **out, const struct config *cfg, char *err,
     size_t errlen)
@@ -56,7 +100,22 @@ worker_new(struct worker **out, const struct config *cfg, char *err,
 	}
 	if ((r = recurse_new(&w->rec, w->base, cfg, err, errlen)) != 0)
 		goto fail;
+	if ((r = worker_open_tdb(w, err, errlen)) == -ENOENT) {
+		log_warnx("%s; the policies run without threat data until a feed "
+		    "is imported (threatctl -d %s import ...)", err, cfg->threatdb);
+		w->tdb_retry_at = time(NULL) + TDB_RETRY_S;
+	} else if (r != 0)
+		goto fail;
+	if ((r = stream_hub_new(&w->streams, w)) != 0) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if ((r = do53_new(&w->do53, w, cfg, err, errlen)) != 0)
+		goto fail;
+	if (cfg->tls.certificate &&
+	    (r = tls_server_new(&w->tls, &cfg->tls, err, errlen)) != 0)
+		goto fail;
+	if ((r = dot_new(&w->dot, w, w->tls, cfg, err, errlen)) != 0)
 		goto fail;
 	if ((w->expire_ev = event_new(w->base, -1, EV_PERSIST, expire_tick, w)) == NULL ||
 	    event_add(w->expire_ev, &tick) != 0) {
@@ -69,6 +128,19 @@ worker_new(struct worker **out, const struct config *cfg, char *err,
 fail:
 	worker_free(w);
 	return r;
+}
+
+int
+worker_reload_tls(struct worker *w, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	if (w->tls == NULL || cfg->tls.certificate == NULL) {
+		snprintf(err, errlen, "server.tls: %s", w->tls ? "removed: "
+		    "restart to serve without TLS" : "not configured at start: "
+		    "restart to serve TLS");
+		return -EINVAL;
+	}
+	return tls_server_reload(w->tls, &cfg->tls, err, errlen);
 }
 
 void
@@ -84,7 +156,7 @@ drain_tick(evutil_socket_t fd, short what, void *arg)
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (TAILQ_EMPTY(&w->waiting) && do53_idle(w->do53)) {
+	if (TAILQ_EMPTY(&w->waiting) && stream_hub_idle(w->streams)) {
 		event_base_loopexit(w->base, NULL);
 	} else if (!w->drain_expired && ms_since(&w->drain_deadline, &now) >= 0) {
 		/* Out of patience: answer what still waits (SERVFAIL), give
@@ -109,6 +181,8 @@ worker_stop(struct worker *w, unsigned drain_ms)
 		return;
 	w->stopping = true;
 	do53_stop(w->do53);
+	dot_stop(w->dot);
+	stream_hub_stop(w->streams);
 	clock_gettime(CLOCK_MONOTONIC, &w->drain_deadline);
 	w->drain_deadline.tv_sec += drain_ms / 1000;
 	w->drain_deadline.tv_nsec += (long)(drain_ms % 1000) * 1000000;
@@ -126,10 +200,16 @@ worker_free(struct worker *w)
 {
 	if (w == NULL)
 		return;
+	/* connections first: they point into their listeners */
+	stream_hub_free(w->streams);
 	do53_free(w->do53);
+	dot_free(w->dot);
+	tls_server_free(w->tls);
 	/* libunbound runs no callback once deleted: free what still waited
 	 * for one. */
 	recurse_free(w->rec);
+	tdb_reader_free(w->tdb_reader);
+	tdb_close(w->tdb);
 	query_free_all(&w->waiting);
 	query_free_all(&w->orphans);
 	if (w->expire_ev)

@@ -2,15 +2,18 @@
 # tools/install-deps.sh -- install the Debian 12 packages egressd needs.
 #   tools/install-deps.sh          build and run
 #   tools/install-deps.sh --test   also what the test suite and fuzzing need
+#   tools/install-deps.sh --bench  that and what bench/run.sh needs (dnsperf, unbound)
 # Run as root.  Installs only from Debian's archive; idempotent.
 set -eu
 BUILD="build-essential autoconf automake pkg-config
   libunbound-dev libldns-dev libevent-dev libssl-dev libnghttp2-dev
   liblmdb-dev libmaxminddb-dev libyaml-dev libcmocka-dev dns-root-data"
-TEST="nsd ldnsutils bind9-dnsutils knot-dnsutils python3 iproute2 procps
-  clang libclang-rt-14-dev mandoc bc"
+TEST="nsd ldnsutils bind9-dnsutils knot-dnsutils python3 iproute2 procps openssl
+  clang libclang-rt-14-dev mandoc bc libmaxmind-db-writer-perl nftables prometheus curl"
 pkgs=$BUILD
 [ "${1:-}" = --test ] && pkgs="$BUILD $TEST"
+BENCH="dnsperf unbound coreutils util-linux"
+[ "${1:-}" = --bench ] && pkgs="$BUILD $TEST $BENCH"
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: run as root (apt-get needs it)" >&2
   exit 1
@@ -28,6 +31,8 @@ if [ -n "$missing" ]; then
 fi
 # Debian's nsd package starts a system instance on port 53; the test bed
 # runs its own, so keep the packaged one out of the way.
-if [ "${1:-}" = --test ] && command -v systemctl >/dev/null 2>&1; then
+if [ "${1:-}" != "" ] && command -v systemctl >/dev/null 2>&1; then
   systemctl disable --now nsd >/dev/null 2>&1 || true
+  # likewise the packaged unbound: bench/run.sh runs its own from a config it writes
+  [ "${1:-}" = --test ] || systemctl disable --now unbound >/dev/null 2>&1 || true
 fi

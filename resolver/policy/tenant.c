@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "resolver/policy/tenant.h"
 
@@ -106,11 +107,31 @@ tenants_match(const struct tenants *t, const struct sockaddr *sa)
 	return NULL;
 }
 
+const struct tenant *
+tenants_match_identity(const struct tenants *t, const char *id, size_t len,
+    bool icase)
+{
+	if (len == 0 || memchr(id, '\0', len) != NULL)
+		return NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		const char *ci = t->v[i].cert_identity;
+
+		if (ci == NULL || strlen(ci) != len)
+			continue;
+		if (icase ? strncasecmp(ci, id, len) == 0 : memcmp(ci, id, len) == 0)
+			return &t->v[i];
+	}
+	return NULL;
+}
+
 void
 tenants_deinit(struct tenants *t)
 {
-	for (size_t i = 0; i < t->n; i++)
+	for (size_t i = 0; i < t->n; i++) {
 		free(t->v[i].name);
+		free(t->v[i].cert_identity);
+		free(t->v[i].policy_name);
+	}
 	free(t->v);
 	free(t->nets);
 	memset(t, 0, sizeof(*t));

@@ -1,6 +1,7 @@
 /* tenant.h -- tenants and the networks they own: who is asking */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -8,10 +9,16 @@
 
 #include "resolver/eg.h"
 
+struct policy;
+
 /** A tenant as configured.  Owned by its struct tenants. */
 struct tenant {
 	char *name;
 	int line;		/* where it was configured, for messages */
+	char *cert_identity;	/* certificate-identity (mTLS), may be NULL */
+	char *policy_name;	/* `policy:` as written, NULL when not given */
+	int policy_line;
+	const struct policy *policy;	/* resolved at load; never NULL after */
 };
 
 /** One network prefix of a tenant.  IPv4 is kept as family AF_INET in the
@@ -45,6 +52,12 @@ void tenants_finish(struct tenants *t);
 /** The tenant owning the client address, or NULL: no tenant, no answer. */
 const struct tenant *tenants_match(const struct tenants *t,
     const struct sockaddr *sa);
+
+/** The tenant whose certificate-identity is id (DNS names and CNs
+ * compare without case, URIs exactly), or NULL.  id need not be
+ * NUL-terminated; one containing a NUL byte matches nothing. */
+const struct tenant *tenants_match_identity(const struct tenants *t,
+    const char *id, size_t len, bool icase);
 
 /** Free what the tenants own (not t itself). */
 void tenants_deinit(struct tenants *t);

@@ -13,7 +13,7 @@ set -uo pipefail
 T_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRC=$(cd "$T_DIR/../.." && pwd)
 EGRESSD=$SRC/egressd
-THREATCTL=$SRC/threatctl
+THREATCTL=
 WORK=
 EG_WRAP=
 FAKENET=
@@ -39,6 +39,8 @@ fi
 [ -n "$WORK" ] || WORK=$(mktemp -d /tmp/egressd-test.XXXXXX)
 mkdir -p "$WORK"
 [ -n "$FAKENET" ] || FAKENET=$WORK/fakenet
+# threatctl: as given, else the one built beside egressd
+[ -n "$THREATCTL" ] || THREATCTL=$(dirname "$EGRESSD")/threatctl
 EG_ADDR=127.0.0.1
 EG_PORT=${EG_PORT:-5301}
 export T_DIR SRC EGRESSD THREATCTL WORK FAKENET EG_ADDR EG_PORT EG_WRAP

@@ -667,6 +667,148 @@ test_upstream_garbage(void **state)
 	client_free(&c);
 }
 
+/* ---- answer_stream_options ---- */
+
+/* The value of an EDNS option in a reparsed answer's OPT data, its
+ * length in *olen; NULL when absent. */
+static const uint8_t *
+find_option(ldns_pkt *p, uint16_t code, uint16_t *olen)
+{
+	ldns_rdf *d = ldns_pkt_edns_data(p);
+	const uint8_t *b;
+	size_t n, pos = 0;
+
+	if (d == NULL)
+		return NULL;
+	b = ldns_rdf_data(d);
+	n = ldns_rdf_size(d);
+	while (pos + 4 <= n) {
+		uint16_t c = rd16(b + pos), l = rd16(b + pos + 2);
+
+		if (pos + 4 + l > n)
+			return NULL;
+		if (c == code) {
+			*olen = l;
+			return b + pos + 4;
+		}
+		pos += 4 + (size_t)l;
+	}
+	return NULL;
+}
+
+static void
+test_stream_keepalive_padding(void **state)
+{
+	static const char *const an[] = { RR_A, NULL };
+	uint8_t up[1024], ans[2048], out[2048];
+	struct client c;
+	size_t ulen, alen, n;
+	uint16_t olen = 0;
+	const uint8_t *v;
+	ldns_pkt *p;
+
+	client_new(&c, "www.example.com.", LDNS_RR_TYPE_A, EDNS | RD);
+	ulen = upstream(up, sizeof(up), "www.example.com.", LDNS_RR_TYPE_A,
+	    LDNS_RCODE_NOERROR, an, NULL, NULL);
+	assert_int_equal(answer_from_upstream(&c.q, up, ulen, false, 65535, ans,
+	    sizeof(ans), &alen), 0);
+
+	/* keepalive only: 6 more bytes, the option carries the timeout */
+	n = answer_stream_options(ans, alen, out, sizeof(out), 100, 0);
+	assert_int_equal(n, alen + 6);
+	p = reparse(out, n);
+	assert_int_equal(ldns_rr_list_rr_count(ldns_pkt_answer(p)), 1);
+	assert_non_null(v = find_option(p, EDNS_OPT_KEEPALIVE, &olen));
+	assert_int_equal(olen, 2);
+	assert_int_equal(rd16(v), 100);
+	assert_null(find_option(p, EDNS_OPT_PADDING, &olen));
+	ldns_pkt_free(p);
+
+	/* padding: a multiple of 468, with or without keepalive */
+	n = answer_stream_options(ans, alen, out, sizeof(out), -1, 468);
+	assert_int_equal(n % 468, 0);
+	p = reparse(out, n);
+	assert_non_null(find_option(p, EDNS_OPT_PADDING, &olen));
+	assert_int_equal(olen, 468 - alen - 4);
+	assert_null(find_option(p, EDNS_OPT_KEEPALIVE, &olen));
+	ldns_pkt_free(p);
+	n = answer_stream_options(ans, alen, out, sizeof(out), 7, 468);
+	assert_int_equal(n, 468);
+	p = reparse(out, n);
+	assert_non_null(find_option(p, EDNS_OPT_KEEPALIVE, &olen));
+	assert_non_null(find_option(p, EDNS_OPT_PADDING, &olen));
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_NOERROR);
+	assert_int_equal(ldns_pkt_id(p), CLIENT_ID);
+	ldns_pkt_free(p);
+
+	/* padding that would not fit is left out; keepalive still goes */
+	n = answer_stream_options(ans, alen, out, alen + 10, 7, 468);
+	assert_int_equal(n, alen + 6);
+	/* not even keepalive fits: nothing */
+	assert_int_equal(answer_stream_options(ans, alen, out, alen + 2, 7, 0), 0);
+	client_free(&c);
+}
+
+static void
+test_stream_options_synth_ede(void **state)
+{
+	struct answer_meta m = { .rcode = RCODE_REFUSED, .ede = EDE_PROHIBITED,
+	    .ede_text = "who are you" };
+	uint8_t ans[512], out[1024];
+	struct client c;
+	size_t alen, n;
+	uint16_t olen;
+	ldns_pkt *p;
+
+	client_new(&c, "www.example.com.", LDNS_RR_TYPE_A, EDNS);
+	alen = answer_synth(ans, sizeof(ans), &c.q, &m);
+	n = answer_stream_options(ans, alen, out, sizeof(out), 0, 468);
+	assert_int_equal(n, 468);
+	p = reparse(out, n);
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	assert_non_null(find_option(p, EDNS_OPT_EDE, &olen));	/* kept */
+	assert_int_equal(olen, 2 + strlen("who are you"));
+	assert_non_null(find_option(p, EDNS_OPT_KEEPALIVE, &olen));
+	ldns_pkt_free(p);
+	client_free(&c);
+}
+
+static void
+test_stream_options_no_opt(void **state)
+{
+	struct answer_meta m = { .rcode = RCODE_NOERROR, .ede = ANSWER_NO_EDE };
+	static const uint8_t garbage[] = { 0xbe, 0xef, 0x81, 0x80, 0, 1, 0, 0,
+	    0, 0, 0, 1, 3, 'w', 'w' };
+	uint8_t ans[512], out[1024];
+	struct client c;
+	size_t alen;
+
+	client_new(&c, "www.example.com.", LDNS_RR_TYPE_A, 0);	/* no EDNS */
+	alen = answer_synth(ans, sizeof(ans), &c.q, &m);
+	assert_int_equal(answer_stream_options(ans, alen, out, sizeof(out), 10,
+	    468), 0);
+	assert_int_equal(answer_stream_options(garbage, sizeof(garbage), out,
+	    sizeof(out), 10, 468), 0);
+	assert_int_equal(answer_stream_options(ans, 5, out, sizeof(out), 10,
+	    468), 0);
+	client_free(&c);
+
+	/* an OPT record that is not the last one is left alone */
+	client_new(&c, "www.example.com.", LDNS_RR_TYPE_A, EDNS);
+	alen = answer_synth(ans, sizeof(ans), &c.q, &m);
+	assert_true(answer_stream_options(ans, alen, out, sizeof(out), 10, 0) > 0);
+	{
+		static const uint8_t a_rr[] = { 0, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4,
+		    192, 0, 2, 1 };
+
+		memcpy(ans + alen, a_rr, sizeof(a_rr));
+		ans[11]++;	/* ARCOUNT */
+		assert_int_equal(answer_stream_options(ans, alen + sizeof(a_rr),
+		    out, sizeof(out), 10, 0), 0);
+	}
+	client_free(&c);
+}
+
 int
 main(void)
 {
@@ -688,6 +830,9 @@ main(void)
 		cmocka_unit_test(test_upstream_truncated),
 		cmocka_unit_test(test_upstream_truncated_cap),
 		cmocka_unit_test(test_upstream_garbage),
+		cmocka_unit_test(test_stream_keepalive_padding),
+		cmocka_unit_test(test_stream_options_synth_ede),
+		cmocka_unit_test(test_stream_options_no_opt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -488,10 +488,10 @@ test_err_listen_transport(void **state)
 	load_fails(f,
 	    "server:\n"
 	    "  listen:\n"
-	    "    - { transport: dot, address: \"127.0.0.1:853\" }\n"
+	    "    - { transport: carrier-pigeon, address: \"127.0.0.1:853\" }\n"
 	    NO_DNSSEC TENANT,
 	    3, "server.listen.transport",
-	    "\"dot\" is not supported (this version serves: dns)");
+	    "\"carrier-pigeon\" is not supported (this version serves: dns, dot)");
 	load_fails(f,
 	    "server:\n"
 	    "  listen:\n"
@@ -527,7 +527,113 @@ test_err_tenants(void **state)
 	load_fails(f, LISTEN NO_DNSSEC
 	    "tenants:\n"
 	    "  - { name: lan }\n",
-	    7, "tenants.networks", "tenant \"lan\" has no networks");
+	    7, "tenants.networks",
+	    "tenant \"lan\" has neither networks nor a certificate-identity");
+}
+
+/* DoT listeners, server.tls and certificate-identity: the errors found
+ * before any certificate is read (tests/integration/dot.sh loads real
+ * ones). */
+static void
+test_err_dot(void **state)
+{
+	struct fx *f = *state;
+
+	load_fails(f,
+	    "server:\n"
+	    "  listen:\n"
+	    "    - { transport: dot, address: \"127.0.0.1:853\" }\n"
+	    NO_DNSSEC TENANT,
+	    3, "server.tls", "a dot listener needs server.tls (certificate and key)");
+	load_fails(f,
+	    "server:\n"
+	    "  listen:\n"
+	    "    - { transport: dns, address: \"127.0.0.1:53\", require-client-certificate: yes }\n"
+	    NO_DNSSEC TENANT,
+	    3, "server.listen.require-client-certificate", "only for transport dot");
+	load_fails(f,
+	    "server:\n"
+	    "  listen:\n"
+	    "    - { transport: dot, address: \"127.0.0.1:853\", require-client-certificate: maybe }\n"
+	    NO_DNSSEC TENANT,
+	    3, "server.listen.require-client-certificate", "\"maybe\" is not yes or no");
+	load_fails(f,
+	    "server:\n"
+	    "  listen:\n"
+	    "    - { transport: dot, address: \"127.0.0.1:853\", require-client-certificate: yes }\n"
+	    "  tls: { certificate: s.pem, key: s.key }\n"
+	    NO_DNSSEC TENANT,
+	    3, "server.listen.require-client-certificate",
+	    "needs server.tls.client-ca (the CA of the client certificates)");
+	load_fails(f, LISTEN
+	    "  tls: { certificate: s.pem, pin: abc }\n"
+	    NO_DNSSEC TENANT,
+	    4, "server.tls.pin", "unknown key (certificate, key, client-ca)");
+	load_fails(f, LISTEN
+	    "  tls: { certificate: s.pem }\n"
+	    NO_DNSSEC TENANT,
+	    4, "server.tls.key", "missing");
+	load_fails(f, LISTEN
+	    "  tls: { certificate: \"\", key: s.key }\n"
+	    NO_DNSSEC TENANT,
+	    4, "server.tls.certificate", "expected a file name");
+	write_file(f, "s.key", "not a key\n");
+	write_file(f, "s.pem", "not a certificate\n");
+	{
+		char reason[600];
+
+		snprintf(reason, sizeof(reason), "cannot read %s/nothere.pem: "
+		    "No such file or directory", f->dir);
+		load_fails(f, LISTEN
+		    "  tls: { certificate: nothere.pem, key: s.key }\n"
+		    NO_DNSSEC TENANT,
+		    4, "server.tls.certificate", reason);
+		snprintf(reason, sizeof(reason), "%s/s.pem: no PEM data "
+		    "(no -----BEGIN line)", f->dir);
+		load_fails(f, LISTEN
+		    "  tls: { certificate: s.pem, key: s.key }\n"
+		    NO_DNSSEC TENANT,
+		    4, "server.tls.certificate", reason);
+		/* block style: the line of the key at fault */
+		snprintf(reason, sizeof(reason), "cannot read %s/nothere.key: "
+		    "No such file or directory", f->dir);
+		load_fails(f, LISTEN
+		    "  tls:\n"
+		    "    certificate: s.pem\n"
+		    "    key: nothere.key\n"
+		    NO_DNSSEC TENANT,
+		    6, "server.tls.key", reason);
+		snprintf(reason, sizeof(reason), "%s/s.pem: no PEM data "
+		    "(no -----BEGIN line)", f->dir);
+		load_fails(f, LISTEN
+		    "  tls:\n"
+		    "    key: s.key\n"
+		    "    certificate: s.pem\n"
+		    NO_DNSSEC TENANT,
+		    6, "server.tls.certificate", reason);
+	}
+}
+
+static void
+test_err_identity(void **state)
+{
+	struct fx *f = *state;
+
+	load_fails(f, LISTEN NO_DNSSEC
+	    "tenants:\n"
+	    "  - { name: branch, certificate-identity: branch.example }\n",
+	    7, "tenants.certificate-identity",
+	    "tenant \"branch\": needs server.tls.client-ca");
+	load_fails(f, LISTEN NO_DNSSEC
+	    "tenants:\n"
+	    "  - { name: a, certificate-identity: x.example }\n"
+	    "  - { name: b, certificate-identity: X.example }\n",
+	    8, "tenants.certificate-identity",
+	    "\"X.example\" already identifies tenant a");
+	load_fails(f, LISTEN NO_DNSSEC
+	    "tenants:\n"
+	    "  - { name: a, certificate-identity: [ x.example ] }\n",
+	    7, "tenants.certificate-identity", "expected a DNS name, URI or CN");
 }
 
 static void
@@ -816,6 +922,8 @@ main(void)
 		T(test_err_listen),
 		T(test_err_listen_transport),
 		T(test_err_tenants),
+		T(test_err_dot),
+		T(test_err_identity),
 		T(test_err_networks),
 		T(test_err_whole_file),
 		T(test_err_files),

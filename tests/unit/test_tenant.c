@@ -1,4 +1,4 @@
-/* test_tenant.c -- tenant_net_parse() and longest-prefix tenants_match() */
+/* test_tenant.c -- tenant_net_parse(), longest-prefix tenants_match(), tenants_match_identity() */
 #include "autoconf.h"
 
 #include <arpa/inet.h>
@@ -247,6 +247,34 @@ test_match_empty_and_other_family(void **state)
 	tenants_deinit(&t);
 }
 
+static void
+test_match_identity(void **state)
+{
+	struct tenant v[3] = {
+		{ .name = "branch", .cert_identity = "branch.corp.example" },
+		{ .name = "lan" },	/* networks only */
+		{ .name = "lab", .cert_identity = "spiffe://corp.example/Lab" },
+	};
+	struct tenants t = { .v = v, .n = 3 };
+	static const char nul[] = "branch.corp.example\0.evil";
+
+	assert_ptr_equal(tenants_match_identity(&t, "branch.corp.example", 19,
+	    true), &v[0]);
+	assert_ptr_equal(tenants_match_identity(&t, "BRANCH.corp.example", 19,
+	    true), &v[0]);	/* DNS names and CNs: no case */
+	assert_null(tenants_match_identity(&t, "BRANCH.corp.example", 19, false));
+	assert_ptr_equal(tenants_match_identity(&t, "spiffe://corp.example/Lab",
+	    25, false), &v[2]);
+	assert_null(tenants_match_identity(&t, "spiffe://corp.example/lab", 25,
+	    false));	/* URIs: exact */
+	/* a prefix, a longer name, an empty one, an embedded NUL: nothing */
+	assert_null(tenants_match_identity(&t, "branch.corp.exampl", 18, true));
+	assert_null(tenants_match_identity(&t, "branch.corp.example.", 20, true));
+	assert_null(tenants_match_identity(&t, "", 0, true));
+	assert_null(tenants_match_identity(&t, nul, sizeof(nul) - 1, true));
+	assert_null(tenants_match_identity(&t, "lan", 3, true));
+}
+
 int
 main(void)
 {
@@ -257,6 +285,7 @@ main(void)
 		cmocka_unit_test(test_match_v4_mapped),
 		cmocka_unit_test(test_match_default_route),
 		cmocka_unit_test(test_match_empty_and_other_family),
+		cmocka_unit_test(test_match_identity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

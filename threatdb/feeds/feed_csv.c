@@ -218,7 +218,7 @@ csv_line(struct feed_ctx *c, unsigned long line, char *s, size_t len)
 	struct field f[CSV_FIELDS] = { { NULL, 0 } };
 	struct tdb_entry e;
 	struct feed_why w;
-	const char *why;
+	const char *why = "malformed field";
 	char q[64];
 	int n, r;
 
