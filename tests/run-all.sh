@@ -95,7 +95,7 @@ unset ASAN_OPTIONS UBSAN_OPTIONS
 
 note "libFuzzer (${FUZZ_SECONDS}s)"
 if build "$SRC/build-fuzz" CC=clang --enable-fuzzing --disable-werror; then
-  for target in query feed; do
+  for target in $(ls "$SRC/tests/fuzz/corpus"); do   # one corpus per target
     mkdir -p "$OUT/fuzz-corpus-$target"
     step "fuzz-$target" "$SRC/build-fuzz/tests/fuzz/fuzz_$target" -max_total_time="$FUZZ_SECONDS" \
       -timeout=10 -rss_limit_mb=2048 "$OUT/fuzz-corpus-$target" "$SRC/tests/fuzz/corpus/$target"

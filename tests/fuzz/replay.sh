@@ -2,6 +2,7 @@
 # replay.sh -- make check: replay every fuzz corpus through its fuzz target
 # (tests/fuzz/corpus/NAME through tests/fuzz/replay_NAME)
 set -e
-for target in query feed response; do
-	./tests/fuzz/replay_$target "${srcdir:-.}/tests/fuzz/corpus/$target"
+for dir in "${srcdir:-.}"/tests/fuzz/corpus/*/; do
+	target=$(basename "$dir")
+	./tests/fuzz/replay_"$target" "$dir"
 done
