@@ -145,6 +145,12 @@ push_question(ldns_pkt *res, const struct pkt_query *q)
 	return 0;
 }
 
+bool
+answer_ad(const struct pkt_query *q, bool secure)
+{
+	return secure && (q->do_bit || q->ad);	/* RFC 6840 5.8 */
+}
+
 int
 answer_from_upstream(const struct pkt_query *q, const uint8_t *pkt,
     size_t len, bool secure, size_t maxsize, uint8_t *out, size_t cap,
@@ -159,7 +165,7 @@ answer_from_upstream(const struct pkt_query *q, const uint8_t *pkt,
 	if (ldns_wire2pkt(&in, pkt, len) != LDNS_STATUS_OK)
 		return -EBADMSG;
 	m.rcode = ldns_pkt_get_rcode(in);
-	m.ad = secure && (q->do_bit || q->ad);
+	m.ad = answer_ad(q, secure);
 	if ((res = ldns_pkt_new()) == NULL || push_question(res, q) != 0)
 		goto out;
 	if (move_section(ldns_pkt_answer(in), res, LDNS_SECTION_ANSWER, q) ||

@@ -54,6 +54,10 @@ struct answer_meta {
 size_t answer_synth(uint8_t *out, size_t cap, const struct pkt_query *q,
     const struct answer_meta *m);
 
+/** Whether an answer to q carries AD: only when it is secure and the
+ * client asked (DO or AD set, RFC 6840 5.8). */
+bool answer_ad(const struct pkt_query *q, bool secure);
+
 /**
  * Turn an upstream (libunbound) answer into the answer for this client:
  * the client's ID and flags, RA, AD only when secure and the client asked

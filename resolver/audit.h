@@ -30,8 +30,9 @@
  *   category    threat category that decided, or null
  *   feed        feed that listed it, or null
  *   latency_us  from the query's arrival to its answer
- *   cache       hit (libunbound answered within the resolve call: from its
- *               cache, no packet sent) | miss (it went to the network);
+ *   cache       hit (the answer cache had it, or libunbound answered
+ *               within the resolve call: from its cache, no packet sent) |
+ *               miss (it went to the network);
  *               null when the query was not recursed
  *   dnssec      secure | insecure | bogus; null when not recursed
  */

@@ -11,8 +11,10 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <limits.h>
+#include <pwd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,12 +49,16 @@ static const struct scalar_key scalars[] = {
 	{ "server.max-queries", K_UINT, OFF(max_inflight), "10000", 16, 10000000 },
 	{ "server.tls-handshake-timeout", K_MS, OFF(tls_handshake_ms), "5s", 100, 60000 },
 	{ "server.max-connections-per-client", K_UINT, OFF(max_conns_per_client), "64", 1, 1000000 },
+	{ "server.doh-max-streams", K_UINT, OFF(doh_max_streams), "100", 1, 1000 },
+	{ "server.doh-stream-timeout", K_MS, OFF(doh_stream_timeout_ms), "10s", 100, 300000 },
 	{ "resolution.dnssec", K_BOOL, OFF(dnssec), "yes", 0, 1 },
 	{ "resolution.trust-anchor", K_PATH, OFF(trust_anchor), "/usr/share/dns/root.key", 0, 0 },
 	{ "resolution.root-hints", K_PATH, OFF(root_hints), NULL, 0, 0 },
 	{ "resolution.cache-size", K_SIZE, OFF(cache_size), "64m", 1u << 20, 1ull << 40 },
+	{ "resolution.answer-cache-size", K_SIZE, OFF(answer_cache_size), "32m", 0, 1ull << 40 },
 	{ "resolution.query-timeout", K_MS, OFF(query_timeout_ms), "10s", 500, 120000 },
 	{ "threatdb", K_PATH, OFF(threatdb), "/var/lib/egressd/threatdb", 0, 0 },
+	{ "control", K_PATH, OFF(control), CONFIG_DEFAULT_CONTROL, 0, 0 },
 };
 #undef OFF
 
@@ -337,7 +343,7 @@ cfg_seq(struct parse *ps, yaml_node_t *n, const char *key,
 
 struct listen_tmp {
 	const char *transport, *address;
-	yaml_node_t *tnode, *anode, *rnode;
+	yaml_node_t *tnode, *anode, *rnode, *pnode;
 };
 
 static int
@@ -356,6 +362,8 @@ listen_pair(struct parse *ps, const char *key, yaml_node_t *k, yaml_node_t *v,
 		t->address = cfg_scalar(v), t->anode = v;
 	else if (strcmp(key, "require-client-certificate") == 0)
 		t->rnode = v;
+	else if (strcmp(key, "path") == 0)
+		t->pnode = v;
 	else
 		return cfg_fail(ps, k, name, "unknown key");
 	return 0;
@@ -387,10 +395,18 @@ do_listen(struct parse *ps, yaml_node_t *n, const char *key)
 			l->kind = LISTEN_DNS;
 		else if (strcmp(t.transport, "dot") == 0)
 			l->kind = LISTEN_DOT;
+		else if (strcmp(t.transport, "doh") == 0)
+			l->kind = LISTEN_DOH;
 		else
 			return cfg_fail(ps, t.tnode, "server.listen.transport",
-			    "\"%s\" is not supported (this version serves: dns, dot)",
-			    t.transport);
+			    "\"%s\" is not supported (this version serves: dns, "
+			    "dot, doh)", t.transport);
+		if (t.pnode && l->kind != LISTEN_DOH)
+			return cfg_fail(ps, t.pnode, "server.listen.path",
+			    "only for transport doh");
+		if (l->kind == LISTEN_DOH &&
+		    (r = doh_config_path(ps, t.pnode, &l->path)) != 0)
+			return r;
 		if (t.rnode && l->kind != LISTEN_DOT)
 			return cfg_fail(ps, t.rnode,
 			    "server.listen.require-client-certificate",
@@ -402,8 +418,8 @@ do_listen(struct parse *ps, yaml_node_t *n, const char *key)
 			    "\"%s\" is not yes or no", cfg_scalar(t.rnode));
 		if (t.address == NULL)
 			return cfg_fail(ps, e, "server.listen.address", "missing");
-		if (config_parse_sockaddr(t.address,
-		    l->kind == LISTEN_DOT ? 853 : 53, &l->ss, &l->sslen) != 0)
+		if (config_parse_sockaddr(t.address, l->kind == LISTEN_DOT ? 853 :
+		    l->kind == LISTEN_DOH ? 443 : 53, &l->ss, &l->sslen) != 0)
 			return cfg_fail(ps, t.anode, "server.listen.address",
 			    "\"%s\" is not ADDRESS[:PORT] ([IPv6]:PORT for IPv6)",
 			    t.address);
@@ -413,6 +429,47 @@ do_listen(struct parse *ps, yaml_node_t *n, const char *key)
 		ps->c->n_listen++;
 	}
 	return 0;
+}
+
+/* server.workers: auto (one per online CPU) or a number. */
+static int
+do_workers(struct parse *ps, yaml_node_t *n, const char *key)
+{
+	const char *s = cfg_scalar(n);
+	unsigned long long v;
+	long cpus;
+
+	if (s == NULL)
+		return cfg_fail(ps, n, key, "expected auto or a number");
+	if (strcmp(s, "auto") == 0) {
+		cpus = sysconf(_SC_NPROCESSORS_ONLN);
+		ps->c->workers = cpus < 1 ? 1 : cpus > CONFIG_MAX_WORKERS ?
+		    CONFIG_MAX_WORKERS : (unsigned)cpus;
+		return 0;
+	}
+	if (cfg_size(s, &v) != 0 || strspn(s, "0123456789") != strlen(s))
+		return cfg_fail(ps, n, key, "\"%s\" is not auto or a number", s);
+	if (v < 1 || v > CONFIG_MAX_WORKERS)
+		return cfg_fail(ps, n, key, "%s is out of range (1..%d)", s,
+		    CONFIG_MAX_WORKERS);
+	ps->c->workers = (unsigned)v;
+	return 0;
+}
+
+/* server.user: the account to run as once the ports are bound. */
+static int
+do_user(struct parse *ps, yaml_node_t *n, const char *key)
+{
+	const char *s = cfg_scalar(n);
+
+	if (s == NULL || *s == '\0' || strlen(s) > 64 || strpbrk(s, " \t:/"))
+		return cfg_fail(ps, n, key, "expected a user name");
+	errno = 0;
+	if (getpwnam(s) == NULL)
+		return cfg_fail(ps, n, key, "no such user \"%s\"%s%s", s,
+		    errno ? ": " : "", errno ? strerror(errno) : "");
+	free(ps->c->user);
+	return (ps->c->user = strdup(s)) == NULL ? -ENOMEM : 0;
 }
 
 static int
@@ -488,7 +545,7 @@ do_unbound_options(struct parse *ps, yaml_node_t *n, const char *key)
 }
 
 struct tenant_tmp {
-	yaml_node_t *name, *networks, *identity, *policy;
+	yaml_node_t *name, *networks, *identity, *policy, *token;
 };
 
 static int
@@ -505,6 +562,8 @@ tenant_pair(struct parse *ps, const char *key, yaml_node_t *k, yaml_node_t *v,
 		t->identity = v;
 	else if (strcmp(key, "policy") == 0)
 		t->policy = v;
+	else if (strcmp(key, "doh-token") == 0)
+		t->token = v;
 	else {
 		char name[64];
 		snprintf(name, sizeof(name), "tenants.%s", key);
@@ -607,10 +666,13 @@ do_tenants(struct parse *ps, yaml_node_t *n, const char *key)
 			return -ENOMEM;
 		t->v[t->n].line = cfg_line(e);
 		t->n++;
-		if (tt.networks == NULL && tt.identity == NULL)
+		if (tt.networks == NULL && tt.identity == NULL && tt.token == NULL)
 			return cfg_fail(ps, e, "tenants.networks",
 			    "tenant \"%s\" has neither networks nor a "
-			    "certificate-identity", name);
+			    "certificate-identity nor a doh-token", name);
+		if (tt.token &&
+		    (r = doh_config_token(ps, tt.token, &t->v[t->n - 1])) != 0)
+			return r;
 		if (tt.identity && (r = tenant_identity(ps, tt.identity)) != 0)
 			return r;
 		if (tt.policy &&
@@ -632,6 +694,9 @@ static const struct {
 } complex[] = {
 	{ "server.listen", do_listen },
 	{ "server.tls", tls_config_parse },
+	{ "server.resolver-name", doh_config_resolver_name },
+	{ "server.workers", do_workers },
+	{ "server.user", do_user },
 	{ "resolution.forward", do_forward },
 	{ "resolution.unbound-options", do_unbound_options },
 	{ "tenants", do_tenants },
@@ -714,6 +779,8 @@ validate(struct parse *ps)
 		return r;
 	if ((r = tls_config_validate(ps)) != 0)
 		return r;
+	if ((r = doh_config_validate(ps)) != 0)
+		return r;
 	if ((r = audit_config_validate(ps)) != 0)
 		return r;
 	if ((r = pol_config_validate(ps)) != 0)
@@ -721,6 +788,11 @@ validate(struct parse *ps)
 	if ((r = zone_config_validate(ps)) != 0)
 		return r;
 	tenants_finish(&c->tenants);
+	if (c->workers == 0)	/* not given: auto */
+		c->workers = (unsigned)(sysconf(_SC_NPROCESSORS_ONLN) < 1 ? 1 :
+		    sysconf(_SC_NPROCESSORS_ONLN) > CONFIG_MAX_WORKERS ?
+		    CONFIG_MAX_WORKERS : sysconf(_SC_NPROCESSORS_ONLN));
+	c->control_line = scalar_line(ps, "control");
 	return 0;
 }
 
@@ -813,8 +885,25 @@ out:
 		config_free(ps.c);
 		return r;
 	}
+	ps.c->refs = 1;
 	*out = ps.c;
 	return 0;
+}
+
+const struct config *
+config_ref(const struct config *c)
+{
+	atomic_fetch_add_explicit(&((struct config *)c)->refs, 1,
+	    memory_order_relaxed);
+	return c;
+}
+
+void
+config_unref(const struct config *c)
+{
+	if (c != NULL && atomic_fetch_sub_explicit(&((struct config *)c)->refs,
+	    1, memory_order_acq_rel) == 1)
+		config_free((struct config *)c);
 }
 
 void
@@ -822,8 +911,11 @@ config_free(struct config *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->n_listen; i++)
+	for (size_t i = 0; i < c->n_listen; i++) {
 		free(c->listen[i].text);
+		free(c->listen[i].path);
+	}
+	free(c->resolver_name);
 	free(c->listen);
 	for (size_t i = 0; i < c->n_forward; i++)
 		free(c->forward[i]);
@@ -837,6 +929,8 @@ config_free(struct config *c)
 	zone_config_free(c);
 	policies_deinit(&c->policies);
 	free(c->threatdb);
+	free(c->user);
+	free(c->control);
 	geo_free(c->geo);
 	node_pools_free(c->nodes);
 	tls_config_free(&c->tls);

@@ -17,10 +17,13 @@ struct zone_cfg;
 struct zone_set;
 
 #define CONFIG_DEFAULT_PATH	"/etc/egressd/egressd.yaml"
+#define CONFIG_DEFAULT_CONTROL	"/run/egressd/control.sock"
+#define CONFIG_MAX_WORKERS	256	/* server.workers */
 
 enum listen_kind {
 	LISTEN_DNS,		/* Do53: UDP and TCP on the same address */
 	LISTEN_DOT,		/* DNS-over-TLS (RFC 7858) */
+	LISTEN_DOH,		/* DNS-over-HTTPS (RFC 8484), HTTP/2 */
 };
 
 struct listen_cfg {
@@ -30,6 +33,7 @@ struct listen_cfg {
 	char *text;		/* as written, for messages */
 	int line;
 	bool require_client_cert;	/* dot: require-client-certificate */
+	char *path;		/* doh: the endpoint's path ("/dns-query") */
 };
 
 /** server.tls: the server's certificate chain and key, and the CA that
@@ -94,6 +98,11 @@ struct kv {
 /** The whole configuration.  Built by config_load(), never changed after;
  * reload builds a new one beside it. */
 struct config {
+	_Atomic unsigned refs;		/* config_ref()/config_unref() */
+	uint64_t gen;			/* which load: the daemon numbers them
+					 * from 1.  Tell configs apart by this,
+					 * not by address: a freed one's address
+					 * comes back */
 	char *path;
 	struct listen_cfg *listen;
 	size_t n_listen;
@@ -104,12 +113,22 @@ struct config {
 	unsigned tls_handshake_ms;	/* server.tls-handshake-timeout */
 	unsigned max_conns_per_client;	/* server.max-connections-per-client */
 	struct tls_cfg tls;		/* server.tls */
+	unsigned workers;		/* server.workers: auto resolved to the
+					 * online CPUs, 1..CONFIG_MAX_WORKERS */
+	char *user;			/* server.user, NULL: stay who we are */
+	char *control;			/* control: the socket's path */
+	int control_line;		/* where control was given, 0: default */
+	char *resolver_name;		/* server.resolver-name (DDR), "name." or NULL */
+	unsigned doh_max_streams;	/* server.doh-max-streams */
+	unsigned doh_stream_timeout_ms;	/* server.doh-stream-timeout */
 	bool dnssec;			/* resolution.dnssec */
 	char *trust_anchor;		/* resolution.trust-anchor */
 	char *root_hints;		/* resolution.root-hints, may be NULL */
 	char **forward;			/* resolution.forward, "ADDR[@PORT]" */
 	size_t n_forward;
 	uint64_t cache_size;		/* resolution.cache-size, bytes */
+	uint64_t answer_cache_size;	/* resolution.answer-cache-size, bytes
+					 * for all workers; 0: off (cache.h) */
 	unsigned query_timeout_ms;	/* resolution.query-timeout */
 	struct kv *ub_opts;		/* resolution.unbound-options */
 	size_t n_ub_opts;
@@ -138,6 +157,14 @@ int config_load(const char *path, struct config **out, char *err,
     size_t errlen) EG_MUSTCHECK;
 
 void config_free(struct config *c);
+
+/** One more reference to c (it starts with one from config_load()).
+ * Any thread.  \return c */
+const struct config *config_ref(const struct config *c);
+
+/** Drop a reference; the last one frees c with config_free().  Any
+ * thread; config_unref(NULL) is a no-op. */
+void config_unref(const struct config *c);
 
 /**
  * Parse "ADDR", "ADDR:PORT", "[ADDR6]:PORT" or "ADDR@PORT".

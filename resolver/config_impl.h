@@ -80,6 +80,18 @@ int tls_config_parse(struct parse *ps, yaml_node_t *n, const char *key) EG_MUSTC
  * certificate, key and client CA as the server will. */
 int tls_config_validate(struct parse *ps) EG_MUSTCHECK;
 void tls_config_free(struct tls_cfg *t);
+/** server.resolver-name (resolver/doh/doh_config.c): a DNS name */
+int doh_config_resolver_name(struct parse *ps, yaml_node_t *n,
+    const char *key) EG_MUSTCHECK;
+/** server.listen[].path of a doh listener (resolver/doh/doh_config.c):
+ * checked and copied to *out (malloc'd). */
+int doh_config_path(struct parse *ps, yaml_node_t *n, char **out) EG_MUSTCHECK;
+/** tenants[].doh-token of tenant t (resolver/doh/doh_config.c): checked,
+ * unique, kept as its SHA-256. */
+int doh_config_token(struct parse *ps, yaml_node_t *n, struct tenant *t)
+    EG_MUSTCHECK;
+/** Cross-checks: a doh listener needs server.tls. */
+int doh_config_validate(struct parse *ps) EG_MUSTCHECK;
 /** geoip (resolver/policy/geo_config.c): opens the databases, so -t checks
  * them. */
 int geo_config_parse(struct parse *ps, yaml_node_t *n, const char *key) EG_MUSTCHECK;

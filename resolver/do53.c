@@ -28,12 +28,40 @@
 #include "resolver/worker.h"
 
 #define UDP_BATCH		64	/* datagrams read per wakeup */
+#define UDP_VLEN		16	/* datagrams per recvmmsg() and sendmmsg() */
+#define UDP_RX_SLOT		4096	/* larger UDP queries are dropped */
+#define UDP_TX_SLOT		1280	/* answers up to this size wait for the
+					 * batch's sendmmsg(); we send at most
+					 * ANSWER_EDNS_SIZE over UDP anyway */
 #define UDP_RCVBUF		(4 << 20)
 
 struct udp_sock {
 	struct do53 *d;
 	int fd;
 	struct event *ev;
+};
+
+/* Where a UDP reply leaves from: the pktinfo control message. */
+union udp_ctl {
+	struct cmsghdr align;
+	uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64];
+};
+
+/* One recvmmsg() worth of datagrams, and the answers given to them while
+ * they are processed: sent with one sendmmsg() at the end. */
+struct udp_batch {
+	struct mmsghdr rx[UDP_VLEN];
+	struct iovec rx_iov[UDP_VLEN];
+	struct sockaddr_storage rx_from[UDP_VLEN];
+	union udp_ctl rx_ctl[UDP_VLEN];
+	uint8_t rx_buf[UDP_VLEN][UDP_RX_SLOT];
+	struct udp_sock *tx_sock;	/* answers to queue: NULL outside a batch */
+	unsigned n_tx;
+	struct mmsghdr tx[UDP_VLEN];
+	struct iovec tx_iov[UDP_VLEN];
+	struct sockaddr_storage tx_to[UDP_VLEN];
+	union udp_ctl tx_ctl[UDP_VLEN];
+	uint8_t tx_buf[UDP_VLEN][UDP_TX_SLOT];
 };
 
 struct do53 {
@@ -44,7 +72,7 @@ struct do53 {
 	struct evconnlistener **tcp;
 	size_t n_tcp;
 	bool stopping;
-	uint8_t rx[QUERY_MAX_WIRE + 1];
+	struct udp_batch b;
 };
 
 /* ---- sockets ---- */
@@ -58,6 +86,9 @@ open_udp_socket(const char *file, const struct listen_cfg *l, char *err,
 	if ((fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
 		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0)
+		goto fail;
+	/* every worker binds the address (daemon.c checks it is ours) */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
 		goto fail;
 	if (fam == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0)
@@ -80,38 +111,27 @@ fail:
 
 /* ---- UDP ---- */
 
-static void
-udp_send(struct query *q, const uint8_t *ans, size_t len)
+/* The control message that makes a reply leave from the address the
+ * query came to.  \return its length (0: none). */
+static size_t
+udp_reply_ctl(const struct sockaddr_storage *local, union udp_ctl *c)
 {
-	struct udp_sock *us = q->tctx;
-	union {
-		struct cmsghdr align;
-		uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-	} cbuf;
-	struct iovec iov = { .iov_base = (void *)ans, .iov_len = len };
-	struct msghdr mh = {
-		.msg_name = &q->client, .msg_namelen = q->client_len,
-		.msg_iov = &iov, .msg_iovlen = 1,
-	};
-	struct cmsghdr *cm;
+	struct cmsghdr *cm = (struct cmsghdr *)c->buf;
 
-	if (ans == NULL)
-		return;
-	memset(&cbuf, 0, sizeof(cbuf));
-	mh.msg_control = cbuf.buf;
-	cm = (struct cmsghdr *)cbuf.buf;
-	if (q->local.ss_family == AF_INET) {
+	memset(c, 0, sizeof(*c));
+	if (local->ss_family == AF_INET) {
 		struct in_pktinfo pi = { 0 };
 
-		pi.ipi_spec_dst = ((struct sockaddr_in *)&q->local)->sin_addr;
+		pi.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr;
 		cm->cmsg_level = IPPROTO_IP;
 		cm->cmsg_type = IP_PKTINFO;
 		cm->cmsg_len = CMSG_LEN(sizeof(pi));
 		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-	} else if (q->local.ss_family == AF_INET6) {
+		return CMSG_SPACE(sizeof(pi));
+	}
+	if (local->ss_family == AF_INET6) {
 		struct in6_pktinfo pi = { 0 };
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&q->local;
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)local;
 
 		pi.ipi6_addr = s6->sin6_addr;
 		pi.ipi6_ifindex = s6->sin6_scope_id;
@@ -119,8 +139,65 @@ udp_send(struct query *q, const uint8_t *ans, size_t len)
 		cm->cmsg_type = IPV6_PKTINFO;
 		cm->cmsg_len = CMSG_LEN(sizeof(pi));
 		memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-		mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-	} else
+		return CMSG_SPACE(sizeof(pi));
+	}
+	return 0;
+}
+
+/* Send the answers queued during a batch: one sendmmsg(). */
+static void
+udp_flush(struct do53 *d)
+{
+	struct udp_batch *b = &d->b;
+	unsigned done = 0;
+	int n;
+
+	while (done < b->n_tx) {
+		if ((n = sendmmsg(b->tx_sock->fd, b->tx + done, b->n_tx - done,
+		    0)) <= 0) {
+			/* the first unsent one failed: skip it, like sendmsg() */
+			log_debug("udp: send: %s", strerror(errno));
+			n = 1;
+		}
+		done += (unsigned)n;
+	}
+	b->n_tx = 0;
+}
+
+static void
+udp_send(struct query *q, const uint8_t *ans, size_t len)
+{
+	struct udp_sock *us = q->tctx;
+	struct udp_batch *b = &us->d->b;
+	union udp_ctl ctl;
+	struct iovec iov = { .iov_base = (void *)ans, .iov_len = len };
+	struct msghdr mh = {
+		.msg_name = &q->client, .msg_namelen = q->client_len,
+		.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+	};
+	unsigned i;
+
+	if (ans == NULL)
+		return;
+	/* answered while its batch is being read: queue it for sendmmsg() */
+	if (b->tx_sock == us && b->n_tx < UDP_VLEN && len <= UDP_TX_SLOT) {
+		struct msghdr *t = &b->tx[i = b->n_tx++].msg_hdr;
+
+		memcpy(b->tx_buf[i], ans, len);
+		b->tx_iov[i].iov_base = b->tx_buf[i];
+		b->tx_iov[i].iov_len = len;
+		memcpy(&b->tx_to[i], &q->client, q->client_len);
+		t->msg_name = &b->tx_to[i];
+		t->msg_namelen = q->client_len;
+		t->msg_iov = &b->tx_iov[i];
+		t->msg_iovlen = 1;
+		t->msg_control = b->tx_ctl[i].buf;
+		if ((t->msg_controllen = udp_reply_ctl(&q->local, &b->tx_ctl[i])) == 0)
+			t->msg_control = NULL;
+		t->msg_flags = 0;
+		return;
+	}
+	if ((mh.msg_controllen = udp_reply_ctl(&q->local, &ctl)) == 0)
 		mh.msg_control = NULL;
 	if (sendmsg(us->fd, &mh, 0) < 0)
 		log_debug("udp: send: %s", strerror(errno));
@@ -156,43 +233,62 @@ udp_local(struct msghdr *mh, struct sockaddr_storage *local)
 	}
 }
 
+/* One datagram: a query for the pipeline (answered now, from the cache
+ * or a policy, or later by libunbound). */
+static void
+udp_query(struct udp_sock *us, struct mmsghdr *m, const uint8_t *buf)
+{
+	struct worker *w = us->d->w;
+	struct query *q;
+
+	if ((m->msg_hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    w->n_live >= w->cfg->max_inflight) {
+		w->stats.dropped++;
+		return;
+	}
+	if ((q = query_new(w, TRANSPORT_UDP, (struct sockaddr *)m->msg_hdr.msg_name,
+	    m->msg_hdr.msg_namelen, buf, m->msg_len)) == NULL) {
+		w->stats.dropped++;
+		return;
+	}
+	q->ops = &udp_ops;
+	q->tctx = us;
+	udp_local(&m->msg_hdr, &q->local);
+	query_start(q);
+}
+
+/* Read what has arrived, UDP_VLEN datagrams per recvmmsg(), and send the
+ * answers given meanwhile with one sendmmsg() per batch. */
 static void
 udp_read(evutil_socket_t fd, short what, void *arg)
 {
 	struct udp_sock *us = arg;
-	struct do53 *d = us->d;
-	struct worker *w = d->w;
+	struct udp_batch *b = &us->d->b;
+	int n;
 
-	for (int i = 0; i < UDP_BATCH; i++) {
-		union {
-			struct cmsghdr align;
-			uint8_t buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + 64];
-		} cbuf;
-		struct sockaddr_storage from;
-		struct iovec iov = { .iov_base = d->rx, .iov_len = sizeof(d->rx) };
-		struct msghdr mh = {
-			.msg_name = &from, .msg_namelen = sizeof(from),
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf),
-		};
-		struct query *q;
-		ssize_t n;
+	for (int got = 0; got < UDP_BATCH; got += n) {
+		for (unsigned i = 0; i < UDP_VLEN; i++) {
+			struct msghdr *h = &b->rx[i].msg_hdr;
 
-		if ((n = recvmsg(fd, &mh, 0)) < 0)
+			b->rx_iov[i].iov_base = b->rx_buf[i];
+			b->rx_iov[i].iov_len = UDP_RX_SLOT;
+			h->msg_name = &b->rx_from[i];
+			h->msg_namelen = sizeof(b->rx_from[i]);
+			h->msg_iov = &b->rx_iov[i];
+			h->msg_iovlen = 1;
+			h->msg_control = b->rx_ctl[i].buf;
+			h->msg_controllen = sizeof(b->rx_ctl[i].buf);
+			h->msg_flags = 0;
+		}
+		if ((n = recvmmsg(fd, b->rx, UDP_VLEN, MSG_DONTWAIT, NULL)) <= 0)
 			break;	/* EAGAIN, or an ICMP error queued for us */
-		if (w->n_live >= w->cfg->max_inflight) {
-			w->stats.dropped++;
-			continue;
-		}
-		if ((q = query_new(w, TRANSPORT_UDP, (struct sockaddr *)&from,
-		    mh.msg_namelen, d->rx, (size_t)n)) == NULL) {
-			w->stats.dropped++;
-			continue;
-		}
-		q->ops = &udp_ops;
-		q->tctx = us;
-		udp_local(&mh, &q->local);
-		query_start(q);
+		b->tx_sock = us;
+		for (int i = 0; i < n; i++)
+			udp_query(us, &b->rx[i], b->rx_buf[i]);
+		udp_flush(us->d);
+		b->tx_sock = NULL;
+		if (n < UDP_VLEN)
+			break;	/* the queue is empty: no need to ask again */
 	}
 }
 

@@ -73,6 +73,7 @@ struct metrics_worker {
 	_Atomic uint64_t cache[2];		/* hit, miss */
 	_Atomic uint64_t dnssec[3];		/* secure, insecure, bogus */
 	_Atomic uint64_t upstream_fail;
+	_Atomic uint64_t doh_unknown_token;	/* DoH requests with a token no tenant has */
 	struct metrics_probe *probe;
 };
 
@@ -179,6 +180,13 @@ again:
 			return;
 		}
 	}
+}
+
+void
+metrics_doh_unknown_token(struct metrics_worker *mw)
+{
+	if (mw != NULL)
+		inc(&mw->doh_unknown_token, 1);
 }
 
 void
@@ -460,6 +468,10 @@ render(struct metrics *m, struct evbuffer *b)
 	    "Recursions that ended without a usable answer (unreachable, timeout).");
 	evbuffer_add_printf(b, "egressd_upstream_failures_total %llu\n",
 	    (unsigned long long)SUM(upstream_fail));
+	head(b, "egressd_doh_unknown_token_total", "counter",
+	    "DoH requests whose path token names no tenant (answered 404).");
+	evbuffer_add_printf(b, "egressd_doh_unknown_token_total %llu\n",
+	    (unsigned long long)SUM(doh_unknown_token));
 	head(b, "egressd_dnssec_total", "counter",
 	    "DNSSEC verdicts on recursed answers.");
 	evbuffer_add_printf(b, "egressd_dnssec_total{result=\"secure\"} %llu\n"

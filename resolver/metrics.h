@@ -60,6 +60,10 @@ int metrics_start(struct metrics *m) EG_MUSTCHECK;
 /** Count one answered query.  Only the worker owning mw calls this. */
 void metrics_count(struct metrics_worker *mw, const struct audit_record *r);
 
+/** Count a DoH request whose path token names no tenant (mw may be
+ * NULL: no metrics).  Only the worker owning mw calls this. */
+void metrics_doh_unknown_token(struct metrics_worker *mw);
+
 /**
  * Watch worker w for readiness, from its own loop: ask recursion for
  * ". NS" now and every few seconds until it answers, and look for the

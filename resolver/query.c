@@ -13,9 +13,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <ldns/ldns.h>
+
 #include "resolver/answer.h"
 #include "resolver/audit.h"
+#include "resolver/cache.h"
 #include "resolver/config.h"
+#include "resolver/ddr.h"
 #include "resolver/log.h"
 #include "resolver/policy/geo.h"
 #include "resolver/policy/node.h"
@@ -35,12 +39,20 @@ query_new(struct worker *w, enum transport t, const struct sockaddr *client,
 {
 	struct query *q;
 
+	size_t cap = len <= QUERY_POOL_WIRE ? QUERY_POOL_WIRE : len;
+
 	if (len > QUERY_MAX_WIRE || client_len > sizeof(q->client))
 		return NULL;
-	if ((q = malloc(sizeof(*q) + len)) == NULL)
+	/* small queries reuse freed ones: no malloc on the hot path */
+	if (cap == QUERY_POOL_WIRE && (q = TAILQ_FIRST(&w->qpool)) != NULL) {
+		TAILQ_REMOVE(&w->qpool, q, wentry);
+		w->n_qpool--;
+	} else if ((q = malloc(sizeof(*q) + cap)) == NULL)
 		return NULL;
 	memset(q, 0, sizeof(*q));
+	q->wirecap = cap;
 	q->w = w;
+	q->cfg = w->cfg;
 	q->transport = t;
 	memcpy(&q->client, client, client_len);
 	q->client_len = client_len;
@@ -69,8 +81,26 @@ query_send(struct query *q, const uint8_t *ans, size_t len)
 static void
 query_free(struct query *q)
 {
+	if (q->cfg != q->w->cfg)	/* reloaded meanwhile */
+		worker_cfg_release(q->w, q->cfg);
 	q->w->n_live--;
-	free(q);
+	if (q->wirecap == QUERY_POOL_WIRE && q->w->n_qpool < QUERY_POOL_MAX) {
+		TAILQ_INSERT_HEAD(&q->w->qpool, q, wentry);
+		q->w->n_qpool++;
+	} else
+		free(q);
+}
+
+void
+query_pool_free(struct worker *w)
+{
+	struct query *q;
+
+	while ((q = TAILQ_FIRST(&w->qpool)) != NULL) {
+		TAILQ_REMOVE(&w->qpool, q, wentry);
+		free(q);
+	}
+	w->n_qpool = 0;
 }
 
 static void
@@ -100,19 +130,24 @@ zone_addr_hook(void *arg, int family, const uint8_t *addr)
 	return zone_set_holds_addr(cfg->zones, family, addr);
 }
 
-/* What the policy checks of this query consult. */
-static void
-policy_env(struct query *q, struct pol_env *e)
+void
+query_policy_env(struct worker *w, const struct config *cfg,
+    const struct tenant *t, struct pol_env *e)
 {
-	const struct config *cfg = q->w->cfg;
-
 	memset(e, 0, sizeof(*e));
-	e->policy = q->tenant->policy ? q->tenant->policy : &pol_builtin_pass;
-	e->tdb = worker_tdb(q->w);
+	e->policy = t->policy ? t->policy : &pol_builtin_pass;
+	e->tdb = worker_tdb(w);
 	e->now = time(NULL);
 	e->geo = cfg->geo ? geo_hook : NULL;
 	e->internal_addr = cfg->zones ? zone_addr_hook : NULL;
 	e->arg = (void *)cfg;
+}
+
+/* What the policy checks of this query consult. */
+static void
+policy_env(struct query *q, struct pol_env *e)
+{
+	query_policy_env(q->w, q->cfg, q->tenant, e);
 }
 
 /* A threat-DB lookup failed: the query goes on unfiltered (as without a
@@ -137,10 +172,10 @@ client_country(const struct query *q, char cc[3])
 
 	cc[0] = '\0';
 	if (sa->sa_family == AF_INET)
-		geo_lookup(q->w->cfg->geo, AF_INET, (const uint8_t *)
+		geo_lookup(q->cfg->geo, AF_INET, (const uint8_t *)
 		    &((const struct sockaddr_in *)sa)->sin_addr, cc, NULL);
 	else if (sa->sa_family == AF_INET6)
-		geo_lookup(q->w->cfg->geo, AF_INET6,
+		geo_lookup(q->cfg->geo, AF_INET6,
 		    ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr, cc, NULL);
 }
 
@@ -152,7 +187,7 @@ client_country(const struct query *q, char cc[3])
 static void
 send_policy(struct query *q)
 {
-	const struct config *cfg = q->w->cfg;
+	const struct config *cfg = q->cfg;
 	const struct policy *p = q->tenant->policy ? q->tenant->policy :
 	    &pol_builtin_pass;
 	struct pol_verdict *v = &q->verdict;
@@ -189,11 +224,116 @@ send_policy(struct query *q)
 	query_send(q, n ? q->w->ans : NULL, n);
 }
 
+/* ---- the answer cache (cache.h) ---- */
+
+static void
+cache_key_of(const struct query *q, struct cache_key *k)
+{
+	k->policy = q->tenant->policy ? q->tenant->policy : &pol_builtin_pass;
+	k->qname = q->pq.qname;
+	k->qname_len = q->pq.qname_len;
+	k->qtype = q->pq.qtype;
+	k->qclass = q->pq.qclass;
+	k->do_bit = q->pq.do_bit;
+	k->cd = q->pq.cd;
+}
+
+/* Answer q from the cache: the stored answer made this client's (ID,
+ * flags, AD rule, OPT, truncation), or the stored redirect or block
+ * verdict answered again; the audit gets the stored verdict.
+ * \return true when answered. */
+static bool
+cache_answer(struct query *q)
+{
+	struct answer_meta m = { .ede = ANSWER_NO_EDE };
+	struct cache_meta meta;
+	struct cache_key k;
+	enum cache_result r;
+	size_t len, n;
+
+	/* before the threat DB is asked: an import from now on invalidates
+	 * what this query would store */
+	q->cache_gen = tdb_generation(q->w->tdb);
+	cache_key_of(q, &k);
+	if ((r = cache_lookup(q->w->cache, &k, q->cache_gen, q->start.tv_sec,
+	    &meta, q->w->ans, sizeof(q->w->ans), &len)) == CACHE_MISS)
+		return false;
+	q->verdict = meta.verdict;
+	q->upstream = meta.recursed ? QUERY_UP_CACHE : QUERY_UP_NONE;
+	q->sec = (enum recurse_sec)meta.sec;
+	if (r == CACHE_VERDICT) {
+		send_policy(q);
+		return true;
+	}
+	m.rcode = meta.rcode;
+	m.ad = answer_ad(&q->pq, q->sec == RECURSE_SECURE);
+	if (answer_finish(&q->pq, &m, q->max_answer, false, q->w->ans,
+	    sizeof(q->w->ans), len, &n) != 0)
+		send_synth(q, RCODE_SERVFAIL, EDE_OTHER, "cached answer unusable");
+	else
+		query_send(q, q->w->ans, n);
+	return true;
+}
+
+/* Keep what was decided for the next identical question: the answer
+ * (wire, as written for a client without EDNS), or with wire NULL the
+ * redirect or block verdict alone, for ttl seconds. */
+static void
+cache_keep(struct query *q, const uint8_t *wire, size_t len, uint32_t ttl)
+{
+	struct cache_meta meta;
+	struct cache_key k;
+	struct timespec now;
+	int r;
+
+	/* not after a threat-DB error (answered unfiltered), nor under a
+	 * config that a reload has replaced */
+	if (q->w->cache == NULL || q->cache_skip || q->cfg != q->w->cfg)
+		return;
+	meta.ttl_cap = 0;
+	if (q->verdict.expires > 0) {	/* a threat-DB entry that decided expires */
+		time_t left = (time_t)q->verdict.expires - time(NULL);
+
+		if (left <= 0)
+			return;
+		meta.ttl_cap = left > UINT32_MAX ? UINT32_MAX : (uint32_t)left;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	cache_key_of(q, &k);
+	meta.verdict = q->verdict;
+	meta.rcode = wire ? (uint8_t)LDNS_RCODE_WIRE(wire) : 0;
+	meta.sec = (uint8_t)q->sec;
+	meta.recursed = q->upstream == QUERY_UP_CACHE ||
+	    q->upstream == QUERY_UP_NETWORK;
+	r = wire ? cache_store_answer(q->w->cache, &k, q->cache_gen,
+	    now.tv_sec, &meta, wire, len) : cache_store_verdict(q->w->cache,
+	    &k, q->cache_gen, now.tv_sec, &meta, ttl);
+	if (r != 0 && r != -ENOENT)	/* -ENOENT: not to be cached */
+		log_debug("answer cache: not stored: %s", eg_strerror(r));
+}
+
+/* Keep a redirect or block verdict: from the query-name policy (pkt NULL)
+ * as long as its answer's TTL says; from the response policy as long as
+ * the upstream answer it judged. */
+static void
+cache_keep_verdict(struct query *q, const uint8_t *pkt, size_t len)
+{
+	const struct policy *p = q->tenant->policy ? q->tenant->policy :
+	    &pol_builtin_pass;
+	uint32_t ttl = q->verdict.action == POL_REDIRECT ? p->redirect_ttl :
+	    p->block_ttl;
+
+	if (pkt == NULL || cache_wire_ttl(pkt, len, &ttl) == 0)
+		cache_keep(q, NULL, 0, ttl);
+}
+
 static void
 recursed(void *arg, int err, const uint8_t *pkt, size_t len,
     enum recurse_sec sec, const char *why_bogus)
 {
 	struct query *q = arg;
+	struct answer_meta m = { .ede = ANSWER_NO_EDE };
+	struct pkt_query noedns;
 	struct pol_env env;
 	size_t n = 0;
 
@@ -224,11 +364,25 @@ recursed(void *arg, int err, const uint8_t *pkt, size_t len,
 	/* 9. action: redirect and block answer for themselves; pass and log
 	 * give the real answer */
 	if (q->verdict.action >= POL_REDIRECT) {
+		cache_keep_verdict(q, pkt, len);
 		send_policy(q);
 		goto done;
 	}
-	if (answer_from_upstream(&q->pq, pkt, len, sec == RECURSE_SECURE,
-	    q->max_answer, q->w->ans, sizeof(q->w->ans), &n) != 0) {
+	/* the answer as for a client without EDNS is what the cache keeps;
+	 * answer_finish() makes it this client's, as for a cache hit */
+	noedns = q->pq;
+	noedns.edns = false;
+	if (answer_from_upstream(&noedns, pkt, len, sec == RECURSE_SECURE,
+	    QUERY_MAX_WIRE, q->w->ans, sizeof(q->w->ans), &n) != 0) {
+		send_synth(q, RCODE_SERVFAIL, EDE_OTHER, "upstream answer unusable");
+		goto done;
+	}
+	cache_keep(q, q->w->ans, n, 0);
+	m.rcode = LDNS_RCODE_WIRE(q->w->ans);
+	m.ad = LDNS_AD_WIRE(q->w->ans) != 0;
+	if (answer_finish(&q->pq, &m, q->max_answer,
+	    LDNS_TC_WIRE(q->w->ans) != 0, q->w->ans, sizeof(q->w->ans),
+	    n, &n) != 0) {
 		send_synth(q, RCODE_SERVFAIL, EDE_OTHER, "upstream answer unusable");
 		goto done;
 	}
@@ -261,7 +415,7 @@ query_free_all(struct query_list *list)
 void
 query_start(struct query *q)
 {
-	const struct config *cfg = q->w->cfg;
+	const struct config *cfg = q->cfg;
 	struct worker *w = q->w;	/* q may be gone after recurse_resolve() */
 	char name[PKT_MAX_NAME_TEXT];
 	const struct zone *zone;
@@ -306,7 +460,18 @@ query_start(struct query *q)
 	}
 	policy_env(q, &env);
 
-	/* 4. special names: the canaries of clients' own encrypted DNS */
+	/* 4. special names: DDR (RFC 9462) answers with our encrypted
+	 * endpoints; the canaries of clients' own encrypted DNS */
+	if (ddr_is_query(&q->pq)) {
+		size_t n;
+
+		if (ddr_answer(cfg, &q->pq, q->max_answer, q->w->ans,
+		    sizeof(q->w->ans), &n) != 0)
+			send_synth(q, RCODE_SERVFAIL, EDE_OTHER, "DDR answer");
+		else
+			query_send(q, q->w->ans, n);
+		goto done;
+	}
 	if (pol_check_special(env.policy, q->pq.qname, &q->verdict) != POL_PASS) {
 		send_policy(q);
 		goto done;
@@ -326,14 +491,22 @@ query_start(struct query *q)
 		goto done;
 	}
 
+	/* the answer cache: the final answer (or verdict) an earlier query
+	 * got under the same policy; after the zones, which tenants of one
+	 * policy may see differently and which are never cached */
+	if (cache_answer(q))
+		goto done;
+
 	/* 6. query-name policy: allow list, then the threat DB; a redirect or
 	 * block is answered here, before recursion (also for a name that
 	 * would not validate); log goes on and is remembered */
 	if (pol_check_qname(&env, q->pq.qname, &q->verdict, &err) >= POL_REDIRECT) {
+		cache_keep_verdict(q, NULL, 0);
 		send_policy(q);
 		goto done;
 	}
 	tdb_trouble(q, err);
+	q->cache_skip = err != 0;
 
 	/* 7. recursion: ownership passes to recursed() */
 	w->resolving = q;

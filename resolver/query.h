@@ -16,14 +16,17 @@ struct worker;
 struct query;
 struct tenant;
 
-enum transport { TRANSPORT_UDP, TRANSPORT_TCP, TRANSPORT_DOT };
+enum transport { TRANSPORT_UDP, TRANSPORT_TCP, TRANSPORT_DOT, TRANSPORT_DOH };
 
 #define QUERY_MAX_WIRE	65535
+#define QUERY_POOL_WIRE	512	/* queries up to this size reuse freed ones */
+#define QUERY_POOL_MAX	1024	/* freed queries a worker keeps for reuse */
 
 /** What recursion did for a query, for the audit log and metrics. */
 enum query_upstream {
 	QUERY_UP_NONE = 0,	/* not recursed */
-	QUERY_UP_CACHE,		/* libunbound answered inside the resolve call */
+	QUERY_UP_CACHE,		/* libunbound answered inside the resolve call,
+				 * or the answer cache had a recursed answer */
 	QUERY_UP_NETWORK,	/* it answered later: it had to ask */
 	QUERY_UP_FAILED,	/* no usable answer: unreachable, timeout */
 };
@@ -36,6 +39,8 @@ struct query_ops {
 
 struct query {
 	struct worker *w;
+	const struct config *cfg;	/* the worker's when the query came:
+					 * stays valid until it is freed */
 	const struct query_ops *ops;
 	void *tctx;		/* transport's; set to NULL when it goes away */
 	enum transport transport;
@@ -54,6 +59,10 @@ struct query {
 	struct timespec start;
 	enum query_upstream upstream;	/* audit.c reads these two */
 	enum recurse_sec sec;		/* valid when upstream is CACHE/NETWORK */
+	uint64_t cache_gen;	/* threat-DB generation before the policy
+				 * looked: what answer-cache entries get */
+	bool cache_skip;	/* keep the answer out of the answer cache */
+	size_t wirecap;		/* room in wire[]; QUERY_POOL_WIRE: pooled */
 	bool answered;		/* already answered (timed out); awaiting upstream */
 	TAILQ_ENTRY(query) wentry;	/* worker's in-flight list, oldest first */
 	TAILQ_ENTRY(query) tentry;	/* transport's list (TCP connection) */
@@ -81,5 +90,16 @@ void query_start(struct query *q);
  * it) later. */
 void query_expire(struct query *q);
 
+/**
+ * What the policy checks of a query of tenant t consult under cfg: its
+ * policy, w's threat-DB reader, now, and cfg's GeoIP and internal-zone
+ * hooks.  Used by the pipeline and by `egressctl explain`.  Worker thread.
+ */
+void query_policy_env(struct worker *w, const struct config *cfg,
+    const struct tenant *t, struct pol_env *e);
+
 /** Free every query of a worker list (at exit, once libunbound is gone). */
 void query_free_all(struct query_list *list);
+
+/** Free the worker's pool of freed queries kept for reuse (at exit). */
+void query_pool_free(struct worker *w);

@@ -60,6 +60,7 @@ struct stream_conn {
 	bool failed;		/* TLS error: no close_notify (SSL_shutdown(3)) */
 	const struct tenant *hint;	/* from identify(), for hint_cfg */
 	const struct config *hint_cfg;
+	uint64_t hint_gen;		/* its gen (an address can be reused) */
 	uint64_t active;	/* hub's clock at the last activity */
 	TAILQ_ENTRY(stream_conn) entry;	/* least recently active first */
 	LIST_ENTRY(stream_conn) bentry;	/* same per-client bucket */
@@ -150,6 +151,9 @@ stream_listen_socket(const char *file, const struct listen_cfg *l, char *err,
 		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) != 0)
 		goto fail;
+	/* every worker binds the address (daemon.c checks it is ours) */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) != 0)
+		goto fail;
 	if (fam == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0)
 		goto fail;
@@ -159,7 +163,8 @@ stream_listen_socket(const char *file, const struct listen_cfg *l, char *err,
 	return fd;
 fail:
 	snprintf(err, errlen, "%s:%d: server.listen: %s (%s): %s", file, l->line,
-	    l->text, l->kind == LISTEN_DOT ? "dot" : "tcp", strerror(errno));
+	    l->text, l->kind == LISTEN_DOT ? "dot" : l->kind == LISTEN_DOH ?
+	    "doh" : "tcp", strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return -1;
@@ -202,9 +207,10 @@ conn_hint(struct stream_conn *c)
 
 	if (c->proto->identify == NULL)
 		return NULL;
-	if (c->hint_cfg != cfg) {
+	if (c->hint_cfg != cfg || c->hint_gen != cfg->gen) {
 		c->hint = c->proto->identify(c, cfg, c->proto->arg);
 		c->hint_cfg = cfg;
+		c->hint_gen = cfg->gen;
 	}
 	return c->hint;
 }

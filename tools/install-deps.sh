@@ -9,7 +9,8 @@ BUILD="build-essential autoconf automake pkg-config
   libunbound-dev libldns-dev libevent-dev libssl-dev libnghttp2-dev
   liblmdb-dev libmaxminddb-dev libyaml-dev libcmocka-dev dns-root-data"
 TEST="nsd ldnsutils bind9-dnsutils knot-dnsutils python3 iproute2 procps openssl
-  clang libclang-rt-14-dev mandoc bc libmaxmind-db-writer-perl nftables prometheus curl"
+  clang libclang-rt-14-dev mandoc bc libmaxmind-db-writer-perl nftables prometheus curl
+  python3-h2 nghttp2-client"
 pkgs=$BUILD
 [ "${1:-}" = --test ] && pkgs="$BUILD $TEST"
 BENCH="dnsperf unbound coreutils util-linux"

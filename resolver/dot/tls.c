@@ -433,9 +433,13 @@ tls_server_reload(struct tls_server *ts, const struct tls_cfg *cfg, char *err,
 		SSL_CTX_free(ctx);
 		return -ENOMEM;
 	}
+	/* workers may share ts: swap under the lock tls_server_ssl_new()
+	 * takes */
+	pthread_mutex_lock(&ts->lock);
 	SSL_CTX_free(ts->ctx);	/* open connections hold their own reference */
 	ts->ctx = ctx;
 	ts->has_ca = cfg->client_ca != NULL;
+	pthread_mutex_unlock(&ts->lock);
 	return 0;
 }
 
@@ -451,9 +455,14 @@ SSL *
 tls_server_ssl_new(struct tls_server *ts, const struct tls_listener *l)
 {
 	char sid[64];
+	bool has_ca;
 	SSL *ssl;
 
-	if ((ssl = SSL_new(ts->ctx)) == NULL)
+	pthread_mutex_lock(&ts->lock);
+	ssl = SSL_new(ts->ctx);
+	has_ca = ts->has_ca;
+	pthread_mutex_unlock(&ts->lock);
+	if (ssl == NULL)
 		return NULL;
 	/* Sessions resume only on the same kind of listener: one made
 	 * without a valid certificate never resumes where one is required. */
@@ -465,10 +474,10 @@ tls_server_ssl_new(struct tls_server *ts, const struct tls_listener *l)
 		SSL_free(ssl);
 		return NULL;
 	}
-	if (ts->has_ca && l->require_cert)
+	if (has_ca && l->require_cert)
 		SSL_set_verify(ssl, SSL_VERIFY_PEER |
 		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_required);
-	else if (ts->has_ca)
+	else if (has_ca)
 		SSL_set_verify(ssl, SSL_VERIFY_PEER, verify_optional);
 	else
 		SSL_set_verify(ssl, SSL_VERIFY_NONE, NULL);

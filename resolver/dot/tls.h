@@ -16,8 +16,10 @@ struct tenants;
  * The TLS server state: the current SSL_CTX (certificate chain, key,
  * client CA) and the session-ticket keys.  tls_server_reload() swaps in a
  * new SSL_CTX for new connections; open connections keep the one they
- * started with (OpenSSL counts its references).  Used by one thread (the
- * worker's); the ticket-key ring has a lock so that several may share it.
+ * started with (OpenSSL counts its references).  Workers share one: the
+ * current SSL_CTX and the ticket-key ring sit behind a lock, so that a
+ * session resumes on whichever worker the client's next connection
+ * reaches, and a reload (main thread) swaps the context for all.
  */
 struct tls_server;
 

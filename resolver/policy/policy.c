@@ -223,6 +223,9 @@ pol_decide(const struct policy *p, const struct tdb_match *m,
 
 	if (!m->found)
 		return POL_PASS;
+	/* when this entry expires the decision may change (cache.h) */
+	if (m->expires > 0 && (v->expires == 0 || m->expires < v->expires))
+		v->expires = m->expires;
 	if (m->allow) {
 		if (v->action == POL_PASS && !v->allowed) {
 			v->allowed = true;

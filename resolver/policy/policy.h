@@ -108,6 +108,9 @@ struct pol_verdict {
 	char category[TDB_MAX_CATEGORY + 1];
 	char feed[TDB_MAX_FEED + 1];
 	char detail[64];		/* e.g. "country=KP", "asn=64500" */
+	int64_t expires;		/* earliest expiry (unix seconds) of the
+					 * threat-DB entries that decided, 0:
+					 * none: the verdict may change then */
 };
 
 /**

@@ -8,6 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 #include "resolver/policy/tenant.h"
 
 int
@@ -122,6 +125,24 @@ tenants_match_identity(const struct tenants *t, const char *id, size_t len,
 			return &t->v[i];
 	}
 	return NULL;
+}
+
+const struct tenant *
+tenants_match_token(const struct tenants *t, const char *tok, size_t len)
+{
+	const struct tenant *found = NULL;
+	uint8_t md[32];
+	unsigned mdlen = 0;
+
+	if (len == 0 || EVP_Digest(tok, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != sizeof(md))
+		return NULL;
+	/* no early exit: every token is compared */
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i].has_doh_token &&
+		    CRYPTO_memcmp(t->v[i].doh_token_sha256, md, sizeof(md)) == 0)
+			found = &t->v[i];
+	return found;
 }
 
 void

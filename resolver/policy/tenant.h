@@ -16,6 +16,8 @@ struct tenant {
 	char *name;
 	int line;		/* where it was configured, for messages */
 	char *cert_identity;	/* certificate-identity (mTLS), may be NULL */
+	bool has_doh_token;	/* doh-token given: its SHA-256 below */
+	uint8_t doh_token_sha256[32];
 	char *policy_name;	/* `policy:` as written, NULL when not given */
 	int policy_line;
 	const struct policy *policy;	/* resolved at load; never NULL after */
@@ -58,6 +60,15 @@ const struct tenant *tenants_match(const struct tenants *t,
  * NUL-terminated; one containing a NUL byte matches nothing. */
 const struct tenant *tenants_match_identity(const struct tenants *t,
     const char *id, size_t len, bool icase);
+
+/**
+ * The tenant whose doh-token is tok (len bytes, not NUL-terminated), or
+ * NULL.  Compares SHA-256 digests with CRYPTO_memcmp() against every
+ * tenant that has a token, so neither the time taken nor the token's
+ * length tells a guesser how close it came.
+ */
+const struct tenant *tenants_match_token(const struct tenants *t,
+    const char *tok, size_t len);
 
 /** Free what the tenants own (not t itself). */
 void tenants_deinit(struct tenants *t);

@@ -47,6 +47,7 @@ audit_config() {
 server:
   listen:
     - { transport: dns, address: "$EG_ADDR:$EG_PORT" }
+  workers: 1   # caches are per worker: one, so the second query is a hit
 resolution:
   dnssec: yes
   trust-anchor: $FAKENET/root.key

@@ -57,6 +57,7 @@ $tls
   tcp-idle-timeout: 2s
   tls-handshake-timeout: 1s
   max-connections-per-client: 4
+  workers: 1   # the connection caps hold per worker: one worker keeps the counts exact
 $extra
 resolution:
   dnssec: yes
@@ -205,7 +206,7 @@ cp "$TLS/expired.key" "$TLS/live.key"
 kill -HUP "$EG_PID"
 sleep 0.5
 t "SIGHUP with an expired certificate: refused and logged" \
-  'grep -q "TLS reload refused.*certificate expired" "$WORK/egressd-dot.log"'
+  'grep -q "reload refused.*certificate expired" "$WORK/egressd-dot.log"'
 t "SIGHUP with an expired certificate: the previous one is still served" \
   '[ "$(python3 "$T_DIR/dotprobe.py" cert "$EG_ADDR" "$DOT_PORT" "$TLS/ca.pem")" = "$(serial "$TLS/server2.pem")" ]'
 t "still serving DoT after the reloads" '$KT www.alpha.com A +short | grep -qx 192.0.2.10'

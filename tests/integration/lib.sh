@@ -79,6 +79,7 @@ server:
     - { transport: dns, address: "[::1]:$EG_PORT" }
   tcp-idle-timeout: 2s
   tcp-max-connections: 16
+  workers: 1   # caches are per worker: one, so a repeated query meets its cache
 $extra
 resolution:
   dnssec: yes

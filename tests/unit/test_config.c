@@ -376,9 +376,9 @@ test_err_unknown_keys(void **state)
 	load_fails(f,
 	    "server:\n"
 	    "  listen:\n"
-	    "    - { transport: dns, address: 127.0.0.1, path: /q }\n"
+	    "    - { transport: dns, address: 127.0.0.1, route: /q }\n"
 	    NO_DNSSEC TENANT,
-	    3, "server.listen.path", "unknown key");
+	    3, "server.listen.route", "unknown key");
 }
 
 static void
@@ -491,7 +491,7 @@ test_err_listen_transport(void **state)
 	    "    - { transport: carrier-pigeon, address: \"127.0.0.1:853\" }\n"
 	    NO_DNSSEC TENANT,
 	    3, "server.listen.transport",
-	    "\"carrier-pigeon\" is not supported (this version serves: dns, dot)");
+	    "\"carrier-pigeon\" is not supported (this version serves: dns, dot, doh)");
 	load_fails(f,
 	    "server:\n"
 	    "  listen:\n"
@@ -528,7 +528,8 @@ test_err_tenants(void **state)
 	    "tenants:\n"
 	    "  - { name: lan }\n",
 	    7, "tenants.networks",
-	    "tenant \"lan\" has neither networks nor a certificate-identity");
+	    "tenant \"lan\" has neither networks nor a certificate-identity "
+	    "nor a doh-token");
 }
 
 /* DoT listeners, server.tls and certificate-identity: the errors found
