@@ -27,12 +27,26 @@ static char dir[] = "/tmp/test_geo.XXXXXX";
 static char country_db[512], asn_db[512], junk_db[512], cfg_path[512];
 
 /* Count the allocations of the code under test (glibc): geo_lookup()
- * promises none. */
+ * promises none.  AddressSanitizer owns malloc itself, so under it the
+ * count is not taken (the normal build runs it). */
+#if defined(__SANITIZE_ADDRESS__)
+#define EG_COUNT_ALLOCS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define EG_COUNT_ALLOCS 0
+#endif
+#endif
+#ifndef EG_COUNT_ALLOCS
+#define EG_COUNT_ALLOCS 1
+#endif
+
+static volatile int counting;
+static volatile unsigned allocations;
+
+#if EG_COUNT_ALLOCS
 extern void *__libc_malloc(size_t n);
 extern void *__libc_calloc(size_t n, size_t size);
 extern void *__libc_realloc(void *p, size_t n);
-static volatile int counting;
-static volatile unsigned allocations;
 
 void *malloc(size_t n);
 void *
@@ -60,6 +74,7 @@ realloc(void *p, size_t n)
 		allocations++;
 	return __libc_realloc(p, n);
 }
+#endif
 
 /* --- ISO 3166-1 */
 
@@ -228,6 +243,8 @@ test_lookup_no_allocation(void **state)
 	uint32_t asn;
 	uint8_t a4[4], a6[16];
 
+	if (!EG_COUNT_ALLOCS)
+		skip();
 	if (geo_open(&g, country_db, asn_db, err, sizeof(err)) != 0)
 		fail_msg("geo_open: %s", err);
 	assert_int_equal(inet_pton(AF_INET, "127.0.0.6", a4), 1);

@@ -96,7 +96,7 @@ test_build_errors(void **state)
 {
 	struct node_pools *p;
 	size_t a, b, other = 99, bad = 99;
-	char name[8];
+	char name[16];
 
 	assert_int_equal(node_pools_new(&p), 0);
 	assert_int_equal(node_pools_add(p, "", &a), -EINVAL);
