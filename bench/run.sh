@@ -202,13 +202,12 @@ eg_ok() { timeout 60 "$EGRESSD" -t -c "$1" >"$1.check" 2>&1; }
 
 EG_TRANSPORTS="" EG_LISTEN="" EG_WORKERS=""
 if case " $SERVERS " in *" egressd "*) true ;; *) false ;; esac; then
-  if [ "$THREADS" -gt 1 ]; then
-    egressd_conf "$RUN/probe.yaml" "" "  workers: $THREADS"
-    if eg_ok "$RUN/probe.yaml"; then EG_WORKERS="  workers: $THREADS"
-    else
-      say "egressd does not take server.workers ($(tail -1 "$RUN/probe.yaml.check")): both servers get 1 thread"
-      THREADS=1
-    fi
+  # always set: egressd's default (one worker per CPU) is not Unbound's
+  egressd_conf "$RUN/probe.yaml" "" "  workers: $THREADS"
+  if eg_ok "$RUN/probe.yaml"; then EG_WORKERS="  workers: $THREADS"
+  elif [ "$THREADS" -gt 1 ]; then
+    say "egressd does not take server.workers ($(tail -1 "$RUN/probe.yaml.check")): both servers get 1 thread"
+    THREADS=1
   fi
   for t in $TRANSPORTS; do
     case $t in

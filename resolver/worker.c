@@ -78,22 +78,65 @@ expire_tick(evutil_socket_t fd, short what, void *arg)
 		reap_old_recs(w);
 }
 
-/* Open the threat database and this thread's reader.  \return 0, or
- * -ENOENT (none yet: not fatal), or another code with err set. */
+/* One threat-database handle for the whole process.  LMDB keeps its
+ * locks per process: the same environment opened twice in one process
+ * breaks them (readers of one handle then see pages the other's view
+ * lets a writer reuse), so the workers share one handle, opened by the
+ * first that finds the database, and each has a reader of its own.  The
+ * path cannot change without a restart (daemon.c refuses it on reload). */
+static struct {
+	pthread_mutex_t lock;
+	struct tdb *db;
+	unsigned refs;
+} tdb_shared = { PTHREAD_MUTEX_INITIALIZER, NULL, 0 };
+
+static int
+tdb_shared_get(const char *path, struct tdb **out, char *err, size_t errlen)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&tdb_shared.lock);
+	if (tdb_shared.db == NULL)
+		r = tdb_open(&tdb_shared.db, path, false, err, errlen);
+	if (r == 0) {
+		tdb_shared.refs++;
+		*out = tdb_shared.db;
+	}
+	pthread_mutex_unlock(&tdb_shared.lock);
+	return r;
+}
+
+static void
+tdb_shared_put(struct tdb *db)
+{
+	if (db == NULL)
+		return;
+	pthread_mutex_lock(&tdb_shared.lock);
+	if (--tdb_shared.refs == 0) {
+		tdb_close(tdb_shared.db);
+		tdb_shared.db = NULL;
+	}
+	pthread_mutex_unlock(&tdb_shared.lock);
+}
+
+/* Open (or share) the threat database and this thread's reader.
+ * \return 0, or -ENOENT (none yet: not fatal), or another code with err
+ * set. */
 static int
 worker_open_tdb(struct worker *w, char *err, size_t errlen)
 {
 	char msg[TDB_ERRLEN];
 	int r;
 
-	if ((r = tdb_open(&w->tdb, w->cfg->threatdb, false, msg, sizeof(msg))) != 0) {
+	if ((r = tdb_shared_get(w->cfg->threatdb, &w->tdb, msg,
+	    sizeof(msg))) != 0) {
 		snprintf(err, errlen, "%s", msg);
 		return r;
 	}
 	if ((r = tdb_reader_new(&w->tdb_reader, w->tdb)) != 0) {
 		snprintf(err, errlen, "threatdb %s: no reader: %s",
 		    w->cfg->threatdb, eg_strerror(r));
-		tdb_close(w->tdb);
+		tdb_shared_put(w->tdb);
 		w->tdb = NULL;
 		return r;
 	}
@@ -419,7 +462,7 @@ worker_free(struct worker *w)
 	 * for one. */
 	recurse_free(w->rec);
 	tdb_reader_free(w->tdb_reader);
-	tdb_close(w->tdb);
+	tdb_shared_put(w->tdb);
 	query_free_all(&w->waiting);
 	query_free_all(&w->orphans);
 	query_pool_free(w);
