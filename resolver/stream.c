@@ -17,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -505,6 +506,14 @@ stream_admit(struct stream_hub *h, const struct sockaddr *peer)
 	return -EBUSY;
 }
 
+void
+stream_socket_nodelay(int fd)
+{
+	int one = 1;
+
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
 int
 stream_conn_new(struct stream_hub *h, struct bufferevent *bev,
     const struct sockaddr *peer, socklen_t peerlen, const struct stream_proto *p)
@@ -515,6 +524,7 @@ stream_conn_new(struct stream_hub *h, struct bufferevent *bev,
 		bufferevent_free(bev);
 		return -ENOMEM;
 	}
+	stream_socket_nodelay(bufferevent_getfd(bev));
 	c->h = h;
 	c->bev = bev;
 	c->proto = p;

@@ -437,6 +437,7 @@ doh_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa,
 		close(fd);
 		return;
 	}
+	stream_socket_nodelay(fd);
 	if ((ssl = tls_server_ssl_new(d->tls, &dl->tls)) == NULL) {
 		log_warnx("doh: cannot create a TLS session");
 		free(c);
