@@ -13,7 +13,7 @@ TEST="nsd ldnsutils bind9-dnsutils knot-dnsutils python3 iproute2 procps openssl
   python3-h2 nghttp2-client"
 pkgs=$BUILD
 [ "${1:-}" = --test ] && pkgs="$BUILD $TEST"
-BENCH="dnsperf unbound coreutils util-linux"
+BENCH="dnsperf unbound coreutils util-linux nghttp2-client"
 [ "${1:-}" = --bench ] && pkgs="$BUILD $TEST $BENCH"
 if [ "$(id -u)" -ne 0 ]; then
   echo "install-deps: run as root (apt-get needs it)" >&2
