@@ -2,7 +2,6 @@
 #include "autoconf.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +17,7 @@
 
 #include "resolver/audit.h"
 #include "resolver/config.h"
+#include "tests/unit/testdir.h"
 
 static const uint8_t key16[] = "0123456789abcdef";
 
@@ -340,21 +340,7 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	struct dirent *e;
-	DIR *d;
-
-	if ((d = opendir(f->dir)) != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			char p[512];
-
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
-			unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(f->dir);
+	testdir_remove(f->dir);
 	free(f);
 	return 0;
 }

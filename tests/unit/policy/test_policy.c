@@ -2,7 +2,6 @@
 #include "autoconf.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +20,7 @@
 #include "resolver/packet.h"
 #include "resolver/policy/policy.h"
 #include "threatdb/tdb.h"
+#include "tests/unit/testdir.h"
 
 #define NOW	1800000000	/* a fixed "now" for expiry */
 
@@ -29,18 +29,6 @@ struct fx {
 	struct tdb *db;
 	struct tdb_reader *r;
 };
-
-static void
-rm_db(const char *dir)
-{
-	char p[128];
-
-	snprintf(p, sizeof(p), "%s/data.mdb", dir);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/lock.mdb", dir);
-	unlink(p);
-	rmdir(dir);
-}
 
 static int
 setup(void **state)
@@ -68,7 +56,7 @@ teardown(void **state)
 
 	tdb_reader_free(x->r);
 	tdb_close(x->db);
-	rm_db(x->path);
+	testdir_remove(x->path);
 	free(x);
 	return 0;
 }

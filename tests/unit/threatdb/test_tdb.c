@@ -3,7 +3,6 @@
 #include "autoconf.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <lmdb.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +17,7 @@
 #include <cmocka.h>
 
 #include "threatdb/tdb.h"
+#include "tests/unit/testdir.h"
 
 #define NOW	1700000000
 
@@ -26,18 +26,6 @@ struct fx {
 	struct tdb *db;
 	struct tdb_reader *r;
 };
-
-static void
-rm_db(const char *path)
-{
-	char f[128];
-
-	snprintf(f, sizeof(f), "%s/data.mdb", path);
-	unlink(f);
-	snprintf(f, sizeof(f), "%s/lock.mdb", path);
-	unlink(f);
-	rmdir(path);
-}
 
 static int
 setup(void **state)
@@ -62,7 +50,7 @@ teardown(void **state)
 
 	tdb_reader_free(x->r);
 	tdb_close(x->db);
-	rm_db(x->path);
+	testdir_remove(x->path);
 	free(x);
 	return 0;
 }

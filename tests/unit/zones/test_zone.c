@@ -2,7 +2,6 @@
 #include "autoconf.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +18,7 @@
 #include "resolver/config.h"
 #include "resolver/packet.h"
 #include "zones/zone.h"
+#include "tests/unit/testdir.h"
 
 static const char corp_zone[] =
     "$ORIGIN corp.example.\n"
@@ -75,21 +75,7 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	struct dirent *e;
-	DIR *d;
-
-	if ((d = opendir(f->dir)) != NULL) {
-		while ((e = readdir(d)) != NULL) {
-			char p[512];
-
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
-			unlink(p);
-		}
-		closedir(d);
-	}
-	rmdir(f->dir);
+	testdir_remove(f->dir);
 	ldns_pkt_free(last.pkt);
 	last.pkt = NULL;
 	zone_set_free(f->zs);
