@@ -36,6 +36,7 @@
 
 #include "resolver/answer.h"
 #include "resolver/config.h"
+#include "resolver/dot/tls_bev.h"
 #include "resolver/log.h"
 #include "resolver/query.h"
 #include "resolver/stream.h"
@@ -186,14 +187,19 @@ set_timeouts(struct stream_conn *c, unsigned ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
-	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	if (c->proto->tls)
+		tls_bev_set_timeouts(c->bev, &tv, &tv);
+	else
+		bufferevent_set_timeouts(c->bev, &tv, &tv);
 }
 
 /* Read again if we had paused and the reasons are gone. */
 static void
 conn_resume(struct stream_conn *c)
 {
+	/* (only when paused: on a TLS filter, enabling reads at once) */
 	if (c->established && !c->eof &&
+	    !(bufferevent_get_enabled(c->bev) & EV_READ) &&
 	    c->n_queries < c->h->w->cfg->tcp_max_pipelined &&
 	    evbuffer_get_length(bufferevent_get_output(c->bev)) < STREAM_MAX_OUTPUT)
 		bufferevent_enable(c->bev, EV_READ);
@@ -408,15 +414,10 @@ conn_close(struct stream_conn *c)
 	TAILQ_REMOVE(&h->conns, c, entry);
 	LIST_REMOVE(c, bentry);
 	h->n_conns--;
-	if (c->proto->tls && c->established && !c->failed) {
-		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
-
-		/* close_notify, best effort: the socket is non-blocking */
-		if (ssl && !(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN))
-			(void)SSL_shutdown(ssl);
-		ERR_clear_error();
-	}
-	bufferevent_free(c->bev);
+	if (c->proto->tls)
+		tls_bev_free(c->bev, c->established && !c->failed, &h->w->lingering);
+	else
+		bufferevent_free(c->bev);
 	free(c);
 	if (h->n_paused)
 		listeners_resume(h);	/* a descriptor is free again */

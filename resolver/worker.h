@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "resolver/dot/tls_bev.h"
 #include "resolver/eg.h"
 #include "resolver/query.h"
 
@@ -52,6 +53,7 @@ struct worker {
 					 * (the daemon's), NULL without it */
 	struct dot *dot;
 	struct doh *doh;		/* DoH listeners and connections */
+	struct tls_linger_set lingering;	/* TLS connections closing (tls_bev.h) */
 	struct audit_ring *audit;	/* this worker's log ring, NULL: none (audit.c) */
 	struct metrics_worker *metrics;	/* its counters, NULL: none (metrics.c) */
 	struct tdb *tdb;		/* threatdb, NULL while there is none */

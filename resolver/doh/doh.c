@@ -59,6 +59,7 @@
 #include "resolver/doh/doh_http.h"
 #include "resolver/doh/doh_impl.h"
 #include "resolver/dot/tls.h"
+#include "resolver/dot/tls_bev.h"
 #include "resolver/log.h"
 #include "resolver/stream.h"
 #include "resolver/worker.h"
@@ -266,7 +267,7 @@ conn_established(struct doh_conn *c)
 	clock_gettime(CLOCK_MONOTONIC, &c->last_active);
 	/* idle is the tick's business; a client that does not read its
 	 * answers is cut off by the write timeout */
-	bufferevent_set_timeouts(c->bev, NULL, &wt);
+	tls_bev_set_timeouts(c->bev, NULL, &wt);
 	log_debug("doh: %s on %s: %s%s%s", peer, c->l->text,
 	    SSL_get_version(ssl), *alpn ? ", ALPN " : ", no ALPN", alpn);
 	doh_conn_flush(c);
@@ -353,16 +354,8 @@ conn_close(struct doh_conn *c)
 		doh_stream_free(TAILQ_FIRST(&c->streams));
 	TAILQ_REMOVE(&d->conns, c, entry);
 	d->n_conns--;
-	if (c->established && !c->failed) {
-		SSL *ssl = bufferevent_openssl_get_ssl(c->bev);
-
-		/* close_notify, best effort: the socket is non-blocking */
-		if (ssl && !(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN))
-			(void)SSL_shutdown(ssl);
-		ERR_clear_error();
-	}
 	event_free(c->tick);
-	bufferevent_free(c->bev);
+	tls_bev_free(c->bev, c->established && !c->failed, &d->w->lingering);
 	free(c);
 }
 
@@ -444,22 +437,18 @@ doh_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa,
 		close(fd);
 		return;
 	}
-	if ((c->bev = bufferevent_openssl_socket_new(d->w->base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		SSL_free(ssl);
+	if ((c->bev = tls_bev_new(d->w->base, fd, ssl)) == NULL) {
 		free(c);
-		close(fd);
 		return;
 	}
 	if ((c->tick = event_new(d->w->base, -1, EV_PERSIST, conn_tick, c)) == NULL ||
 	    event_add(c->tick, &tick) != 0) {
 		if (c->tick)
 			event_free(c->tick);
-		bufferevent_free(c->bev);
+		tls_bev_free(c->bev, false, &d->w->lingering);
 		free(c);
 		return;
 	}
-	bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	c->d = d;
 	c->l = dl;
 	memcpy(&c->peer, sa, (size_t)salen);
@@ -468,7 +457,7 @@ doh_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa,
 	TAILQ_INSERT_TAIL(&d->conns, c, entry);
 	d->n_conns++;
 	bufferevent_setcb(c->bev, conn_read, conn_write, conn_event, c);
-	bufferevent_set_timeouts(c->bev, &hs, &hs);
+	tls_bev_set_timeouts(c->bev, &hs, &hs);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 }
 

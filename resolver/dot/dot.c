@@ -27,6 +27,7 @@
 #include "resolver/config.h"
 #include "resolver/dot/dot.h"
 #include "resolver/dot/tls.h"
+#include "resolver/dot/tls_bev.h"
 #include "resolver/log.h"
 #include "resolver/policy/tenant.h"
 #include "resolver/stream.h"
@@ -105,14 +106,8 @@ dot_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa,
 		close(fd);
 		return;
 	}
-	if ((bev = bufferevent_openssl_socket_new(d->w->base, fd, ssl,
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)) == NULL) {
-		SSL_free(ssl);
-		close(fd);
+	if ((bev = tls_bev_new(d->w->base, fd, ssl)) == NULL)
 		return;
-	}
-	/* a client that closes without close_notify has still said all */
-	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
 	if (stream_conn_new(d->w->streams, bev, sa, (socklen_t)salen,
 	    &dl->proto) != 0)
 		log_debug("dot: out of memory accepting a connection");
