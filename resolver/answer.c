@@ -224,24 +224,6 @@ answer_finish(const struct pkt_query *q, const struct answer_meta *m,
 	return 0;
 }
 
-/* Skip a possibly compressed name; \return the offset past it or 0. */
-static size_t
-skip_name(const uint8_t *p, size_t len, size_t pos)
-{
-	for (unsigned labels = 0; pos < len && labels < 128; labels++) {
-		uint8_t l = p[pos];
-
-		if ((l & 0xc0) == 0xc0)
-			return pos + 2 <= len ? pos + 2 : 0;
-		if (l & 0xc0)
-			return 0;
-		pos += 1 + (size_t)l;
-		if (l == 0)
-			return pos <= len ? pos : 0;
-	}
-	return 0;
-}
-
 /* Offset of the OPT record's RDLENGTH field in our answer, or 0 unless
  * it is the last record (ours always is: whatever followed it could hold
  * compression pointers that moving it would break). */
@@ -256,12 +238,12 @@ find_opt_rdlen(const uint8_t *p, size_t len)
 	qd = LDNS_QDCOUNT(p);
 	rr = (unsigned)LDNS_ANCOUNT(p) + LDNS_NSCOUNT(p) + LDNS_ARCOUNT(p);
 	for (unsigned i = 0; i < qd; i++)
-		if ((pos = skip_name(p, len, pos)) == 0 || (pos += 4) > len)
+		if ((pos = pkt_skip_name(p, len, pos)) == 0 || (pos += 4) > len)
 			return 0;
 	for (unsigned i = 0; i < rr; i++) {
 		size_t rdl;
 
-		if ((pos = skip_name(p, len, pos)) == 0 || pos + 10 > len)
+		if ((pos = pkt_skip_name(p, len, pos)) == 0 || pos + 10 > len)
 			return 0;
 		rdl = (size_t)p[pos + 8] << 8 | p[pos + 9];
 		if (pos + 10 + rdl > len)

@@ -13,6 +13,7 @@
 
 #include "resolver/audit.h"
 #include "resolver/config.h"
+#include "resolver/packet.h"
 
 /* A bounded writer: every append checks the room left; once anything did
  * not fit, the whole line is refused. */
@@ -211,30 +212,11 @@ audit_rcode_name(uint16_t rcode, char buf[16])
 	return buf;
 }
 
-/* Skip a possibly compressed name; -1 when it runs off the packet. */
-static long
-skip_name(const uint8_t *p, size_t len, size_t off)
-{
-	while (off < len) {
-		uint8_t l = p[off];
-
-		if ((l & 0xc0) == 0xc0)
-			return off + 2 <= len ? (long)(off + 2) : -1;
-		if (l & 0xc0)
-			return -1;
-		off += 1u + l;
-		if (l == 0)
-			return (long)off;
-	}
-	return -1;
-}
-
 int
 audit_answer_rcode(const uint8_t *ans, size_t len)
 {
 	unsigned rcode, counts[4];
-	size_t off = 12;
-	long x;
+	size_t off = 12, x;
 
 	if (ans == NULL || len < 12)
 		return -1;
@@ -244,17 +226,17 @@ audit_answer_rcode(const uint8_t *ans, size_t len)
 	if (counts[3] == 0)
 		return (int)rcode;
 	for (unsigned i = 0; i < counts[0]; i++) {
-		if ((x = skip_name(ans, len, off)) < 0 || (size_t)x + 4 > len)
+		if ((x = pkt_skip_name(ans, len, off)) == 0 || x + 4 > len)
 			return -1;
-		off = (size_t)x + 4;
+		off = x + 4;
 	}
 	for (unsigned i = 0; i < counts[1] + counts[2] + counts[3]; i++) {
 		size_t rdlen;
 		uint16_t type;
 
-		if ((x = skip_name(ans, len, off)) < 0 || (size_t)x + 10 > len)
+		if ((x = pkt_skip_name(ans, len, off)) == 0 || x + 10 > len)
 			return -1;
-		off = (size_t)x;
+		off = x;
 		type = (uint16_t)(ans[off] << 8 | ans[off + 1]);
 		rdlen = (size_t)ans[off + 8] << 8 | ans[off + 9];
 		if (type == LDNS_RR_TYPE_OPT && i >= counts[1] + counts[2])

@@ -121,24 +121,6 @@ wr32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* Skip a possibly compressed name; \return the offset past it or 0. */
-static size_t
-skip_name(const uint8_t *p, size_t len, size_t pos)
-{
-	for (unsigned labels = 0; pos < len && labels < 128; labels++) {
-		uint8_t l = p[pos];
-
-		if ((l & 0xc0) == 0xc0)
-			return pos + 2 <= len ? pos + 2 : 0;
-		if (l & 0xc0)
-			return 0;
-		pos += 1 + (size_t)l;
-		if (l == 0)
-			return pos <= len ? pos : 0;
-	}
-	return 0;
-}
-
 /* Whether two wire names of length len are equal but for ASCII case. */
 static bool
 same_name(const uint8_t *a, const uint8_t *b, size_t len)
@@ -168,14 +150,14 @@ scan_ttls(const uint8_t *p, size_t len, uint16_t *offs, size_t *n,
 	ns = LDNS_NSCOUNT(p);
 	total = an + ns + LDNS_ARCOUNT(p);
 	for (unsigned i = 0; i < LDNS_QDCOUNT(p); i++)
-		if ((pos = skip_name(p, len, pos)) == 0 || (pos += 4) > len)
+		if ((pos = pkt_skip_name(p, len, pos)) == 0 || (pos += 4) > len)
 			return -EBADMSG;
 	for (size_t i = 0; i < total; i++) {
 		size_t end;
 		uint16_t type;
 		uint32_t t;
 
-		if ((pos = skip_name(p, len, pos)) == 0 || pos + 10 > len)
+		if ((pos = pkt_skip_name(p, len, pos)) == 0 || pos + 10 > len)
 			return -EBADMSG;
 		type = rd16(p + pos);
 		if ((end = pos + 10 + rd16(p + pos + 8)) > len)

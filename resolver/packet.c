@@ -140,6 +140,23 @@ pkt_parse_query(const uint8_t *wire, size_t len, struct pkt_query *q)
 	return PKT_OK;
 }
 
+size_t
+pkt_skip_name(const uint8_t *p, size_t len, size_t pos)
+{
+	for (unsigned labels = 0; pos < len && labels < 128; labels++) {
+		uint8_t l = p[pos];
+
+		if ((l & 0xc0) == 0xc0)
+			return pos + 2 <= len ? pos + 2 : 0;
+		if (l & 0xc0)
+			return 0;
+		pos += 1 + (size_t)l;
+		if (l == 0)
+			return pos <= len ? pos : 0;
+	}
+	return 0;
+}
+
 int
 pkt_name_to_text(const uint8_t *name, char *out, size_t outlen)
 {

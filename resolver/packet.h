@@ -52,6 +52,13 @@ enum pkt_verdict pkt_parse_query(const uint8_t *wire, size_t len,
     struct pkt_query *q);
 
 /**
+ * Skip a name in a message, compressed or not (a pointer ends it; at
+ * most 128 labels).
+ * \return the offset just past it, or 0 when it runs off the message.
+ */
+size_t pkt_skip_name(const uint8_t *p, size_t len, size_t pos);
+
+/**
  * Write a wire-format name as presentation text with a trailing dot,
  * escaping '.', '\\', '"' and non-printable octets as RFC 1035 asks.
  * \param name an uncompressed wire name that pkt_parse_query() accepted

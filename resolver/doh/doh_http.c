@@ -8,6 +8,7 @@
 #include <ldns/ldns.h>
 
 #include "resolver/doh/doh_http.h"
+#include "resolver/packet.h"
 
 int
 doh_target_parse(const char *target, size_t len, const char *path,
@@ -157,37 +158,40 @@ doh_b64url_decode(const char *in, size_t len, uint8_t *out, size_t cap,
 uint32_t
 doh_cache_ttl(const uint8_t *ans, size_t len)
 {
-	ldns_pkt *p = NULL;
-	ldns_rr_list *l;
+	size_t pos = 12, an, ns;
 	uint32_t ttl = UINT32_MAX;
-	bool any = false;
 
-	if (ldns_wire2pkt(&p, ans, len) != LDNS_STATUS_OK)
+	/* a walk over the wire (no parse into objects: this runs for every
+	 * answer): the answer section's smallest TTL; without answers, the
+	 * authority's SOA: min(its TTL, MINIMUM) (RFC 2308 5) */
+	if (len < 12)
 		return 0;
-	l = ldns_pkt_answer(p);
-	for (size_t i = 0; l && i < ldns_rr_list_rr_count(l); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(l, i);
+	an = (size_t)ans[6] << 8 | ans[7];
+	ns = (size_t)ans[8] << 8 | ans[9];
+	for (unsigned i = 0; i < ((unsigned)ans[4] << 8 | ans[5]); i++)
+		if ((pos = pkt_skip_name(ans, len, pos)) == 0 || (pos += 4) > len)
+			return 0;
+	for (size_t i = 0; i < an + ns; i++) {
+		size_t end;
+		uint16_t type;
+		uint32_t t, min;
 
-		any = true;
-		if (ldns_rr_ttl(rr) < ttl)
-			ttl = ldns_rr_ttl(rr);
+		if ((pos = pkt_skip_name(ans, len, pos)) == 0 || pos + 10 > len)
+			return 0;
+		type = (uint16_t)(ans[pos] << 8 | ans[pos + 1]);
+		t = ldns_read_uint32(ans + pos + 4);
+		if ((end = pos + 10 + ((size_t)ans[pos + 8] << 8 | ans[pos + 9])) > len)
+			return 0;
+		if (i < an) {
+			if (t < ttl)
+				ttl = t;
+		} else if (an == 0 && type == LDNS_RR_TYPE_SOA && end - pos - 10 >= 22) {
+			min = ldns_read_uint32(ans + end - 4);
+			return min < t ? min : t;
+		}
+		pos = end;
 	}
-	l = ldns_pkt_authority(p);
-	for (size_t i = 0; !any && l && i < ldns_rr_list_rr_count(l); i++) {
-		ldns_rr *rr = ldns_rr_list_rr(l, i);
-		ldns_rdf *min;
-
-		if (ldns_rr_get_type(rr) != LDNS_RR_TYPE_SOA)
-			continue;
-		any = true;
-		ttl = ldns_rr_ttl(rr);
-		if ((min = ldns_rr_rdf(rr, 6)) != NULL &&
-		    ldns_rdf2native_int32(min) < ttl)
-			ttl = ldns_rdf2native_int32(min);
-		break;
-	}
-	ldns_pkt_free(p);
-	return any ? ttl : 0;
+	return an > 0 ? ttl : 0;
 }
 
 bool

@@ -525,6 +525,34 @@ test_name_to_text_small(void **state)
 	check_fit("02 ff61 0162 00", "\\255a.b.");
 }
 
+/* pkt_skip_name: plain and compressed names, and every way off the end */
+static void
+test_skip_name(void **state)
+{
+	/* 12 header octets, then "\3www\7example\3com\0" at 12 and a
+	 * pointer to it at 29 */
+	uint8_t m[31 + 200] = { 0 };
+	uint8_t deep[300];
+
+	(void)state;
+	memcpy(m + 12, "\3www\7example\3com\0", 17);
+	m[29] = 0xc0;
+	m[30] = 12;
+	assert_int_equal(pkt_skip_name(m, 31, 12), 29);
+	assert_int_equal(pkt_skip_name(m, 31, 29), 31);
+	assert_int_equal(pkt_skip_name(m, 30, 29), 0);	/* half a pointer */
+	assert_int_equal(pkt_skip_name(m, 28, 12), 0);	/* no root label */
+	assert_int_equal(pkt_skip_name(m, 31, 31), 0);	/* at the end */
+	m[12] = 0x80;					/* reserved label type */
+	assert_int_equal(pkt_skip_name(m, 31, 12), 0);
+	/* 129 one-octet labels: more than a name can have */
+	for (size_t i = 0; i < 129; i++)
+		deep[2 * i] = 1, deep[2 * i + 1] = 'a';
+	deep[258] = 0;
+	assert_int_equal(pkt_skip_name(deep, 259, 0), 0);
+	assert_int_equal(pkt_skip_name(deep, 259, 4), 259);	/* 127 labels */
+}
+
 int
 main(void)
 {
@@ -541,6 +569,7 @@ main(void)
 		cmocka_unit_test(test_notimp),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_badvers),
+		cmocka_unit_test(test_skip_name),
 		cmocka_unit_test(test_name_to_text),
 		cmocka_unit_test(test_name_to_text_longest),
 		cmocka_unit_test(test_name_to_text_small),

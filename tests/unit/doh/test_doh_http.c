@@ -215,6 +215,11 @@ test_cache_ttl(void **state)
 	assert_int_equal(doh_cache_ttl(w, n), 0);
 	assert_int_equal(doh_cache_ttl(w, 5), 0);
 	free(w);
+	/* cut anywhere inside the records: never a TTL read past the end */
+	n = answer_of(an, 3, soa, 1, &w);
+	for (size_t cut = 12; cut < n; cut++)
+		assert_true(doh_cache_ttl(w, cut) == 0 || doh_cache_ttl(w, cut) == 60);
+	free(w);
 }
 
 static void
