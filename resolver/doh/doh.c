@@ -147,6 +147,10 @@ doh_conn_flush(struct doh_conn *c)
 		c->closing = true;
 		bufferevent_disable(c->bev, EV_READ);
 	}
+	/* Each response goes out whole, as one chain of the output: one TLS
+	 * record (tls_bev.c encrypts chain by chain), so that a client can
+	 * take its answer from the record it has, not wait for (or, like
+	 * dnsperf 2.10, stall on) the next responses of a shared one. */
 	while (evbuffer_get_length(out) < DOH_MAX_OUTPUT) {
 		const uint8_t *data;
 		ssize_t n = nghttp2_session_mem_send(c->sess, &data);
@@ -157,11 +161,16 @@ doh_conn_flush(struct doh_conn *c)
 		}
 		if (n == 0)
 			break;
-		if (evbuffer_add(out, data, (size_t)n) != 0) {
+		if (evbuffer_add(c->resp, data, (size_t)n) != 0) {
 			doh_conn_close_later(c);
 			return;
 		}
+		if (c->resp_end) {
+			c->resp_end = false;
+			evbuffer_add_buffer(out, c->resp);
+		}
 	}
+	evbuffer_add_buffer(out, c->resp);	/* frames of no response */
 	if (!nghttp2_session_want_read(c->sess) &&
 	    !nghttp2_session_want_write(c->sess))
 		conn_linger(c);	/* both sides are done */
@@ -355,6 +364,7 @@ conn_close(struct doh_conn *c)
 	TAILQ_REMOVE(&d->conns, c, entry);
 	d->n_conns--;
 	event_free(c->tick);
+	evbuffer_free(c->resp);
 	tls_bev_free(c->bev, c->established && !c->failed, &d->w->lingering);
 	free(c);
 }
@@ -441,10 +451,13 @@ doh_accept(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa,
 		free(c);
 		return;
 	}
-	if ((c->tick = event_new(d->w->base, -1, EV_PERSIST, conn_tick, c)) == NULL ||
+	if ((c->resp = evbuffer_new()) == NULL ||
+	    (c->tick = event_new(d->w->base, -1, EV_PERSIST, conn_tick, c)) == NULL ||
 	    event_add(c->tick, &tick) != 0) {
 		if (c->tick)
 			event_free(c->tick);
+		if (c->resp)
+			evbuffer_free(c->resp);
 		tls_bev_free(c->bev, false, &d->w->lingering);
 		free(c);
 		return;

@@ -550,11 +550,14 @@ on_frame_recv(nghttp2_session *sess, const nghttp2_frame *f, void *arg)
 static int
 on_frame_send(nghttp2_session *sess, const nghttp2_frame *f, void *arg)
 {
+	struct doh_conn *c = arg;
 	struct doh_stream *s;
 
 	if ((f->hd.type != NGHTTP2_DATA && f->hd.type != NGHTTP2_HEADERS) ||
-	    !(f->hd.flags & NGHTTP2_FLAG_END_STREAM) ||
-	    (s = nghttp2_session_get_stream_user_data(sess, f->hd.stream_id)) == NULL)
+	    !(f->hd.flags & NGHTTP2_FLAG_END_STREAM))
+		return 0;
+	c->resp_end = true;	/* a response is whole: doh_conn_flush() */
+	if ((s = nghttp2_session_get_stream_user_data(sess, f->hd.stream_id)) == NULL)
 		return 0;
 	/* answered before the body was whole: ask the client to stop
 	 * sending it (RFC 9113 8.1) */

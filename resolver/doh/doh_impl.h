@@ -108,6 +108,8 @@ struct doh_conn {
 	bool failed;		/* TLS error: no close_notify */
 	bool paused;		/* reading stopped (queries cap, output) */
 	bool dead;		/* session over: lingering, no more calls into nghttp2 */
+	bool resp_end;		/* the frame just made ends a response */
+	struct evbuffer *resp;	/* frames of the response being made */
 	struct timespec dead_at;
 	const struct tenant *hint;	/* certificate tenant for hint_cfg */
 	const struct config *hint_cfg;
