@@ -42,16 +42,18 @@ def main():
             "QPS: median of the runs at the dnsperf setting with the highest QPS and < 1 % lost "
             "(cache hits, list hits and cached NXDOMAIN after the warm-up). Latency and server CPU: "
             f"a separate run at a fixed {lat_qps} QPS. Ratios are egressd / Unbound "
-            "(QPS: higher is better for egressd; p99 and CPU per query: lower is better).", "",
+            "(QPS: higher is better for egressd; p99 and CPU per query: lower is better). "
+            "The CPU per query splits into user and kernel (system) time; context switches are "
+            "the server's, all threads, per query.", "",
             "| transport | server | QPS | min–max | lost % | -c/-q | QPS ratio | p50 ms | p99 ms | p99 ratio "
-            "| server CPU % at fixed rate | CPU µs/query | CPU ratio |",
-            "|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+            "| server CPU % at fixed rate | CPU µs/query | CPU ratio | user µs | system µs | switches/query |",
+            "|---|---|---:|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for tr in ("udp", "tcp", "dot", "doh"):
         for s in ("egressd", "unbound"):
             r = by.get((s, tr))
             if r is None:
                 if s == "egressd" and ("unbound", tr) in by and any(x["server"] == "egressd" for x in srv):
-                    out.append(f"| {tr} | egressd | not offered by this egressd build | | | | | | | | | | |")
+                    out.append(f"| {tr} | egressd | not offered by this egressd build | | | | | | | | | | | | | |")
                 continue
             u = by.get(("unbound", tr)) if s == "egressd" else None
             q = r["outstanding"] + ("" if r["rate"] == "-" else " -Q " + r["rate"])
@@ -60,7 +62,9 @@ def main():
                 f"| {r['clients']}/{q} | {ratio(r['qps_median'], u['qps_median']) if u else ''} "
                 f"| {r['p50_ms']} | {r['p99_ms']} | {ratio(r['p99_ms'], u['p99_ms']) if u else ''} "
                 f"| {r['cpu_pct_at_rate']} | {r['cpu_us_per_query']} "
-                f"| {ratio(r['cpu_us_per_query'], u['cpu_us_per_query']) if u else ''} |")
+                f"| {ratio(r['cpu_us_per_query'], u['cpu_us_per_query']) if u else ''} "
+                f"| {r.get('user_us_per_query', '–')} | {r.get('sys_us_per_query', '–')} "
+                f"| {r.get('ctxsw_per_query', '–')} |")
     out += ["", "### Start-up with the list, and memory", "",
             "ready: from exec until a name that resolves in the fake internet but is on the list "
             "is answered NXDOMAIN (polled every 20 ms); VmRSS 1 s later (egressd: file-backed = "
