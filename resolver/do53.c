@@ -38,6 +38,7 @@
 struct udp_sock {
 	struct do53 *d;
 	int fd;
+	bool any;	/* bound to the wildcard: replies say their source */
 	struct event *ev;
 };
 
@@ -77,6 +78,21 @@ struct do53 {
 
 /* ---- sockets ---- */
 
+/* Bound to 0.0.0.0 or ::, where the kernel cannot know which of our
+ * addresses a reply should come from. */
+static bool
+is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	return ss->ss_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+}
+
+/* A UDP socket for listener l.  Only a wildcard one asks for the
+ * destination of each datagram (IP_PKTINFO) and names the source of each
+ * reply: on a socket bound to one address both are that address, and
+ * the control messages cost every datagram a little in the kernel. */
 static int
 open_udp_socket(const char *file, const struct listen_cfg *l, char *err,
     size_t errlen)
@@ -94,9 +110,9 @@ open_udp_socket(const char *file, const struct listen_cfg *l, char *err,
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on)) != 0)
 		goto fail;
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-	if (fam == AF_INET ?
+	if (is_wildcard(&l->ss) && (fam == AF_INET ?
 	    setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) :
-	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on)))
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on))))
 		goto fail;
 	if (bind(fd, (const struct sockaddr *)&l->ss, l->sslen) != 0)
 		goto fail;
@@ -253,7 +269,10 @@ udp_query(struct udp_sock *us, struct mmsghdr *m, const uint8_t *buf)
 	}
 	q->ops = &udp_ops;
 	q->tctx = us;
-	udp_local(&m->msg_hdr, &q->local);
+	if (us->any)
+		udp_local(&m->msg_hdr, &q->local);
+	else
+		q->local.ss_family = AF_UNSPEC;	/* the bound address */
 	query_start(q);
 }
 
@@ -276,8 +295,8 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 			h->msg_namelen = sizeof(b->rx_from[i]);
 			h->msg_iov = &b->rx_iov[i];
 			h->msg_iovlen = 1;
-			h->msg_control = b->rx_ctl[i].buf;
-			h->msg_controllen = sizeof(b->rx_ctl[i].buf);
+			h->msg_control = us->any ? b->rx_ctl[i].buf : NULL;
+			h->msg_controllen = us->any ? sizeof(b->rx_ctl[i].buf) : 0;
 			h->msg_flags = 0;
 		}
 		if ((n = recvmmsg(fd, b->rx, UDP_VLEN, MSG_DONTWAIT, NULL)) <= 0)
@@ -352,6 +371,7 @@ do53_new(struct do53 **out, struct worker *w, const struct config *cfg,
 			goto fail;
 		us->d = d;
 		us->fd = fd;
+		us->any = is_wildcard(&l->ss);
 		d->n_udp++;
 		if ((us->ev = event_new(w->base, fd, EV_READ | EV_PERSIST,
 		    udp_read, us)) == NULL || event_add(us->ev, NULL) != 0)

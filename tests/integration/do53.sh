@@ -73,3 +73,31 @@ t "still serving after the connection tests" '[ "$(q www.alpha.com A +short +tcp
 
 stop_egressd
 t "clean exit after the Do53 tests" '[ "$EG_RC" = 0 ]'
+
+# --- a wildcard listener: each reply leaves from the address its query went to
+# (only a wildcard socket needs IP_PKTINFO; dig ignores a reply from elsewhere)
+WPORT=$((EG_PORT + 11))
+cat >"$WORK/do53-any.yaml" <<CFG
+server:
+  listen:
+    - { transport: dns, address: "0.0.0.0:$WPORT" }
+    - { transport: dns, address: "[::]:$WPORT" }
+  workers: 1
+resolution:
+  dnssec: yes
+  trust-anchor: $FAKENET/root.key
+  root-hints: $FAKENET/root.hints
+  unbound-options: { do-not-query-localhost: "no" }
+tenants:
+  - { name: local, networks: [ 127.0.0.0/8, "::1/128" ] }
+CFG
+SAVED_PORT=$EG_PORT; EG_PORT=$WPORT
+start_egressd "$WORK/do53-any.yaml" "$WORK/egressd-do53-any.log" || { EG_PORT=$SAVED_PORT; return 0; }
+for a in 127.0.0.1 127.0.0.9 ::1; do
+  t "wildcard listener: a query to $a is answered from $a (UDP)" \
+    "[ \"\$(timeout 30 dig +time=5 +tries=1 -p $WPORT @$a www.alpha.com A +short)\" = 192.0.2.10 ]"
+done
+t "wildcard listener: TCP too" \
+  "[ \"\$(timeout 30 dig +time=5 +tries=1 +tcp -p $WPORT @127.0.0.9 www.beta.net A +short)\" = 192.0.2.20 ]"
+stop_egressd
+EG_PORT=$SAVED_PORT
