@@ -362,6 +362,36 @@ test_upstream_header(void **state)
 	client_free(&c);
 }
 
+/* An upstream message with TSIG records is refused (libldns would leak
+ * all but the last; libunbound never passes one on). */
+static void
+test_upstream_tsig(void **state)
+{
+	static const char *const an[] = { RR_A, NULL };
+	/* root owner, TSIG, ANY, TTL 0, RDLENGTH 17: algorithm ".", time,
+	 * fudge, empty MAC, original ID, error, no other data */
+	static const uint8_t tsig[28] = { 0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 17,
+		0, 0, 0, 0, 0, 0, 0, 1, 44, 0, 0, 0x12, 0x34, 0, 0, 0, 0 };
+	struct client c;
+	uint8_t up[4096], out[4096];
+	size_t n, len = 0;
+
+	(void)state;
+	client_new(&c, "www.example.com", LDNS_RR_TYPE_A, RD);
+	n = upstream(up, sizeof(up), "www.example.com", LDNS_RR_TYPE_A,
+	    LDNS_RCODE_NOERROR, an, NULL, NULL);
+	assert_int_equal(answer_from_upstream(&c.q, up, n, false, 512, out,
+	    sizeof(out), &len), 0);
+	for (int k = 0; k < 2; k++) {	/* one TSIG, then two */
+		memcpy(up + n, tsig, sizeof(tsig));
+		n += sizeof(tsig);
+		up[11]++;		/* ARCOUNT */
+		assert_int_equal(answer_from_upstream(&c.q, up, n, false, 512,
+		    out, sizeof(out), &len), -EBADMSG);
+	}
+	client_free(&c);
+}
+
 static void
 test_upstream_rrsig(void **state)
 {
@@ -821,6 +851,7 @@ main(void)
 		cmocka_unit_test(test_synth_no_question),
 		cmocka_unit_test(test_synth_cap),
 		cmocka_unit_test(test_upstream_header),
+		cmocka_unit_test(test_upstream_tsig),
 		cmocka_unit_test(test_upstream_rrsig),
 		cmocka_unit_test(test_upstream_qtype_rrsig),
 		cmocka_unit_test(test_upstream_ad),
