@@ -158,20 +158,17 @@ answer_ad(const struct pkt_query *q, bool secure)
 static int
 has_tsig(const uint8_t *p, size_t len)
 {
-	size_t pos = PKT_HEADER_SIZE, n;
+	size_t pos = pkt_rr_first(p, len), n;
+	struct pkt_rr rr;
 
-	if (len < PKT_HEADER_SIZE)
+	if (pos == 0)
 		return -1;
 	n = (size_t)LDNS_ANCOUNT(p) + LDNS_NSCOUNT(p) + LDNS_ARCOUNT(p);
-	for (unsigned i = 0; i < LDNS_QDCOUNT(p); i++)
-		if ((pos = pkt_skip_name(p, len, pos)) == 0 || (pos += 4) > len)
-			return -1;
 	for (size_t i = 0; i < n; i++) {
-		if ((pos = pkt_skip_name(p, len, pos)) == 0 || pos + 10 > len)
+		if ((pos = pkt_rr_next(p, len, pos, &rr)) == 0)
 			return -1;
-		if (ldns_read_uint16(p + pos) == LDNS_RR_TYPE_TSIG)
+		if (rr.type == LDNS_RR_TYPE_TSIG)
 			return 1;
-		pos += 10 + ldns_read_uint16(p + pos + 8);
 	}
 	return 0;
 }

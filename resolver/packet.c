@@ -157,6 +157,32 @@ pkt_skip_name(const uint8_t *p, size_t len, size_t pos)
 	return 0;
 }
 
+size_t
+pkt_rr_first(const uint8_t *p, size_t len)
+{
+	size_t pos = PKT_HEADER_SIZE;
+
+	if (len < PKT_HEADER_SIZE)
+		return 0;
+	for (unsigned i = 0; i < (unsigned)(p[4] << 8 | p[5]); i++)
+		if ((pos = pkt_skip_name(p, len, pos)) == 0 || (pos += 4) > len)
+			return 0;
+	return pos;
+}
+
+size_t
+pkt_rr_next(const uint8_t *p, size_t len, size_t pos, struct pkt_rr *rr)
+{
+	if ((pos = pkt_skip_name(p, len, pos)) == 0 || pos + 10 > len)
+		return 0;
+	rr->type = (uint16_t)(p[pos] << 8 | p[pos + 1]);
+	rr->ttl = (uint32_t)p[pos + 4] << 24 | (uint32_t)p[pos + 5] << 16 |
+	    (uint32_t)p[pos + 6] << 8 | p[pos + 7];
+	rr->rdata = pos + 10;
+	rr->end = rr->rdata + (size_t)(p[pos + 8] << 8 | p[pos + 9]);
+	return rr->end <= len ? rr->end : 0;
+}
+
 int
 pkt_name_to_text(const uint8_t *name, char *out, size_t outlen)
 {

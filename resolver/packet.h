@@ -58,6 +58,24 @@ enum pkt_verdict pkt_parse_query(const uint8_t *wire, size_t len,
  */
 size_t pkt_skip_name(const uint8_t *p, size_t len, size_t pos);
 
+/** One resource record of a message, as pkt_rr_next() reads it. */
+struct pkt_rr {
+	uint16_t type;
+	uint32_t ttl;
+	size_t rdata;		/* offset of the RDATA */
+	size_t end;		/* offset just past the record */
+};
+
+/**
+ * Walk a message's records: pkt_rr_first() skips the header and the
+ * questions, pkt_rr_next() reads the record at pos.  Neither reads past
+ * p[len - 1].
+ * \return the offset of the (next) record, or 0 when the message ends
+ *   before it should (a record of RDLENGTH past the end included).
+ */
+size_t pkt_rr_first(const uint8_t *p, size_t len);
+size_t pkt_rr_next(const uint8_t *p, size_t len, size_t pos, struct pkt_rr *rr);
+
 /**
  * Write a wire-format name as presentation text with a trailing dot,
  * escaping '.', '\\', '"' and non-printable octets as RFC 1035 asks.

@@ -158,38 +158,30 @@ doh_b64url_decode(const char *in, size_t len, uint8_t *out, size_t cap,
 uint32_t
 doh_cache_ttl(const uint8_t *ans, size_t len)
 {
-	size_t pos = 12, an, ns;
+	size_t pos = pkt_rr_first(ans, len), an, ns;
 	uint32_t ttl = UINT32_MAX;
+	struct pkt_rr rr;
 
 	/* a walk over the wire (no parse into objects: this runs for every
 	 * answer): the answer section's smallest TTL; without answers, the
 	 * authority's SOA: min(its TTL, MINIMUM) (RFC 2308 5) */
-	if (len < 12)
+	if (pos == 0)
 		return 0;
 	an = (size_t)ans[6] << 8 | ans[7];
 	ns = (size_t)ans[8] << 8 | ans[9];
-	for (unsigned i = 0; i < ((unsigned)ans[4] << 8 | ans[5]); i++)
-		if ((pos = pkt_skip_name(ans, len, pos)) == 0 || (pos += 4) > len)
-			return 0;
 	for (size_t i = 0; i < an + ns; i++) {
-		size_t end;
-		uint16_t type;
-		uint32_t t, min;
+		uint32_t min;
 
-		if ((pos = pkt_skip_name(ans, len, pos)) == 0 || pos + 10 > len)
-			return 0;
-		type = (uint16_t)(ans[pos] << 8 | ans[pos + 1]);
-		t = ldns_read_uint32(ans + pos + 4);
-		if ((end = pos + 10 + ((size_t)ans[pos + 8] << 8 | ans[pos + 9])) > len)
+		if ((pos = pkt_rr_next(ans, len, pos, &rr)) == 0)
 			return 0;
 		if (i < an) {
-			if (t < ttl)
-				ttl = t;
-		} else if (an == 0 && type == LDNS_RR_TYPE_SOA && end - pos - 10 >= 22) {
-			min = ldns_read_uint32(ans + end - 4);
-			return min < t ? min : t;
+			if (rr.ttl < ttl)
+				ttl = rr.ttl;
+		} else if (an == 0 && rr.type == LDNS_RR_TYPE_SOA &&
+		    rr.end - rr.rdata >= 22) {
+			min = ldns_read_uint32(ans + rr.end - 4);
+			return min < rr.ttl ? min : rr.ttl;
 		}
-		pos = end;
 	}
 	return an > 0 ? ttl : 0;
 }

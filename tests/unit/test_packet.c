@@ -553,6 +553,31 @@ test_skip_name(void **state)
 	assert_int_equal(pkt_skip_name(deep, 259, 4), 259);	/* 127 labels */
 }
 
+/* pkt_rr_first/next: one question, one A record, then cut short */
+static void
+test_rr_walk(void **state)
+{
+	static const uint8_t m[] = {
+		0, 1, 0x81, 0, 0, 1, 0, 1, 0, 0, 0, 0,
+		1, 'a', 0, 0, 1, 0, 1,				/* a. A IN */
+		0xc0, 12, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4,	/* a. 3600 A */
+		192, 0, 2, 1,
+	};
+	struct pkt_rr rr;
+	size_t pos;
+
+	(void)state;
+	assert_int_equal(pos = pkt_rr_first(m, sizeof(m)), 19);
+	assert_int_equal(pkt_rr_next(m, sizeof(m), pos, &rr), sizeof(m));
+	assert_int_equal(rr.type, 1);
+	assert_int_equal(rr.ttl, 3600);
+	assert_int_equal(rr.rdata, sizeof(m) - 4);
+	assert_int_equal(pkt_rr_next(m, sizeof(m) - 1, pos, &rr), 0);	/* RDATA cut */
+	assert_int_equal(pkt_rr_next(m, 25, pos, &rr), 0);		/* header cut */
+	assert_int_equal(pkt_rr_first(m, 18), 0);			/* question cut */
+	assert_int_equal(pkt_rr_first(m, 11), 0);			/* no header */
+}
+
 int
 main(void)
 {
@@ -570,6 +595,7 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_badvers),
 		cmocka_unit_test(test_skip_name),
+		cmocka_unit_test(test_rr_walk),
 		cmocka_unit_test(test_name_to_text),
 		cmocka_unit_test(test_name_to_text_longest),
 		cmocka_unit_test(test_name_to_text_small),
